@@ -1,0 +1,1 @@
+"""What an operator edits: the settings schema, loaders and example files."""

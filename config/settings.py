@@ -1,0 +1,96 @@
+"""The settings schema: one frozen ``Settings`` built from a YAML file and the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("config/mention-router.yaml")
+ENV_PREFIX = "MENTION_ROUTER_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TopicNames(_Section):
+    """Queue topic names; change them to share one broker between deployments."""
+
+    mentions: str = "mentions"
+    classified: str = "classified"
+    decisions: str = "decisions"
+    assignments: str = "assignments"
+    dead_letters: str = "dead-letters"
+
+
+class QueueSettings(_Section):
+    url: str = Field(
+        "embedded:var/queue.db",
+        description="embedded:PATH (default, no server), memory:// (tests) or kafka://HOST:PORT",
+    )
+    topics: TopicNames = TopicNames()
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 512
+    poll_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+
+
+class ClassifierSettings(_Section):
+    model: Path = Path("var/model.skops")
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 512
+
+
+class RoutingSettings(_Section):
+    roster: Path = Path("config/roster.yaml")
+    taxonomy: Path = Path("config/taxonomy.yaml")
+
+
+class MetricsSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535, description="0 turns the endpoint off")] = 9464
+
+
+class OutputSettings(_Section):
+    assignments: Path = Path("var/assignments.jsonl")
+    dead_letters: Path = Path("var/dead-letters.jsonl")
+
+
+class Settings(BaseSettings):
+    """Everything mention-router reads at start-up. Relative paths are relative to the cwd."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        yaml_file=None,
+    )
+
+    queue: QueueSettings = QueueSettings()
+    classifier: ClassifierSettings = ClassifierSettings()
+    routing: RoutingSettings = RoutingSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    output: OutputSettings = OutputSettings()
+    state_dir: Path = Path("var")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then the environment, then the YAML file.
+        yaml_file: Any = settings_cls.model_config.get("yaml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)

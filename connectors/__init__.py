@@ -1,0 +1,1 @@
+"""Adapters to the outside world: mention sources and queue backends."""

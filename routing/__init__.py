@@ -1,0 +1,1 @@
+"""The decision core: domain models, classifier, eligibility, scoring, budgets and routing."""

@@ -1,0 +1,68 @@
+"""The exceptions mention-router raises, one root and a shallow tree.
+
+    MentionRouterError
+    ├── ConfigError            a settings, roster or taxonomy file is invalid (file, field, reason)
+    ├── MalformedMentionError  a mention record cannot be parsed (source position, reason)
+    ├── ModelError             a classifier model cannot be trained, saved or loaded
+    │   ├── ModelFormatError       the file is not a model file, or holds types we do not trust
+    │   └── ModelVersionError      the file was made by another scikit-learn version
+    ├── TrainingDataError      training or evaluation data is unusable (missing column, one class)
+    └── QueueError             the queue backend failed
+        └── QueueUnavailableError  the queue cannot be reached (broker down, file locked)
+
+"Nobody can take this mention now" is not an error: it is a ``NotAssigned`` outcome.
+"""
+
+from __future__ import annotations
+
+
+class MentionRouterError(Exception):
+    """Root of every error mention-router raises on purpose."""
+
+
+class ConfigError(MentionRouterError):
+    """A configuration file or value is invalid."""
+
+    def __init__(self, source: str, field: str, reason: str) -> None:
+        self.source = source
+        self.field = field
+        self.reason = reason
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {reason}")
+
+
+class MalformedMentionError(MentionRouterError):
+    """A mention record could not be parsed or validated."""
+
+    def __init__(self, reason: str, *, line: int | None = None, source: str = "") -> None:
+        self.reason = reason
+        self.line = line
+        self.source = source
+        where = source
+        if line is not None:
+            where = f"{source}:{line}" if source else f"line {line}"
+        super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class ModelError(MentionRouterError):
+    """A classifier model could not be trained, saved or loaded."""
+
+
+class ModelFormatError(ModelError):
+    """The file is not a mention-router model, or it holds types we do not trust."""
+
+
+class ModelVersionError(ModelError):
+    """The model file was written by a different scikit-learn version."""
+
+
+class TrainingDataError(MentionRouterError):
+    """Training or evaluation data cannot be used as given."""
+
+
+class QueueError(MentionRouterError):
+    """The queue backend failed."""
+
+
+class QueueUnavailableError(QueueError):
+    """The queue backend cannot be reached."""

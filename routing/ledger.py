@@ -1,0 +1,66 @@
+"""The time-budget ledger: minutes each employee has spent per local calendar day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+
+from routing.models import Employee
+
+# Float sums of handling minutes drift by ulps; a tolerance keeps "exactly full" from
+# reading as over budget.
+_EPSILON = 1e-9
+
+
+class BudgetExceededError(AssertionError):
+    """Spending would take an employee past their daily budget: a routing bug, never expected."""
+
+
+class BudgetLedger:
+    """Minutes used per employee and local day, reset at each employee's own midnight."""
+
+    def __init__(self, employees: Iterable[Employee]) -> None:
+        self._employees: dict[str, Employee] = {e.id: e for e in employees}
+        self._days: dict[str, dict[date, float]] = {e_id: {} for e_id in self._employees}
+
+    @property
+    def employees(self) -> Mapping[str, Employee]:
+        return self._employees
+
+    def local_day(self, employee_id: str, at: datetime) -> date:
+        return at.astimezone(self._employees[employee_id].zone).date()
+
+    def used(self, employee_id: str, at: datetime) -> float:
+        return self._days[employee_id].get(self.local_day(employee_id, at), 0.0)
+
+    def remaining(self, employee_id: str, at: datetime) -> float:
+        budget = self._employees[employee_id].budget_minutes_per_day
+        return max(0.0, budget - self.used(employee_id, at))
+
+    def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:
+        return self.remaining(employee_id, at) + _EPSILON >= minutes
+
+    def spend(self, employee_id: str, at: datetime, minutes: float) -> None:
+        """Book ``minutes`` on the employee's local day of ``at``; refuses to go over budget."""
+        if not self.can_spend(employee_id, at, minutes):
+            raise BudgetExceededError(
+                f"{employee_id}: {minutes} min would exceed the daily budget "
+                f"({self.remaining(employee_id, at):.1f} min left)"
+            )
+        self.adjust(employee_id, at, minutes)
+
+    def adjust(self, employee_id: str, at: datetime, minutes: float) -> None:
+        """Correct the books by ``minutes`` (negative gives time back); no budget check."""
+        days = self._days[employee_id]
+        day = self.local_day(employee_id, at)
+        days[day] = max(0.0, days.get(day, 0.0) + minutes)
+
+    def days(self, employee_id: str) -> Mapping[date, float]:
+        """Minutes used on each local day that saw any work."""
+        return self._days[employee_id]
+
+    def forget_before(self, employee_id: str, day: date) -> None:
+        """Drop days before ``day`` so a long-running ledger stays small."""
+        days = self._days[employee_id]
+        for old in [d for d in days if d < day]:
+            del days[old]

@@ -1,0 +1,73 @@
+"""Working hours: parsing the roster's form and answering 'is this person working now?'."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from routing.hours import WorkingHours
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    # 2026-03-02 is a Monday; ``day`` 0..6 counts from it.
+    return datetime(2026, 3, 2 + day, hour, minute, tzinfo=AMS)
+
+
+def test_weekday_range_is_open_inside_and_closed_outside() -> None:
+    hours = WorkingHours.parse("mon-fri 09:00-17:00")
+    assert hours.is_open(at(0, 9))
+    assert hours.is_open(at(4, 16, 59))
+    assert not hours.is_open(at(4, 17))
+    assert not hours.is_open(at(0, 8, 59))
+    assert not hours.is_open(at(5, 12))
+
+
+def test_several_ranges_separated_by_semicolons() -> None:
+    hours = WorkingHours.parse("mon-thu 09:00-17:00; fri 09:00-12:00")
+    assert hours.is_open(at(3, 16))
+    assert hours.is_open(at(4, 11))
+    assert not hours.is_open(at(4, 13))
+
+
+def test_range_past_midnight_continues_next_day() -> None:
+    hours = WorkingHours.parse("sun 22:00-02:00")
+    assert hours.is_open(at(6, 23))
+    assert hours.is_open(at(7, 1, 30))  # the next Monday
+    assert not hours.is_open(at(7, 2))
+
+
+def test_day_range_wrapping_over_the_weekend() -> None:
+    hours = WorkingHours.parse("sat-mon 10:00-12:00")
+    assert hours.is_open(at(5, 10))
+    assert hours.is_open(at(6, 11))
+    assert hours.is_open(at(0, 11))
+    assert not hours.is_open(at(1, 11))
+
+
+def test_next_open_and_next_start() -> None:
+    hours = WorkingHours.parse("mon-fri 09:00-17:00")
+    friday_evening = at(4, 18, 30)
+    assert hours.next_open(friday_evening) == at(7, 9)
+    assert hours.next_open(at(1, 10)) == at(1, 10)
+    assert hours.next_start(at(1, 9)) == at(2, 9)
+    assert hours.next_start(at(1, 8, 59)) == at(1, 9)
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ("", "empty"),
+        ("monday 09:00-17:00", "cannot read"),
+        ("mon-fry 09:00-17:00", "unknown day 'fry'"),
+        ("mon 09:00-25:00", "invalid time"),
+        ("mon 09:70-10:00", "invalid time"),
+        ("mon 09:00-09:00", "empty time range"),
+    ],
+)
+def test_bad_specs_name_the_problem(spec: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        WorkingHours.parse(spec)

@@ -1,0 +1,1 @@
+"""Processes that wire sources, queues, the classifier and the router together."""

@@ -1,0 +1,153 @@
+"""The ``mention-router`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from config.loader import load_settings
+from config.settings import Settings
+from routing.errors import MentionRouterError
+from workers import commands
+
+log = logging.getLogger("mention_router")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _routing_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--roster", type=Path, help="roster YAML (overrides the configured one)")
+    parser.add_argument(
+        "--taxonomy", type=Path, help="taxonomy YAML (overrides the configured one)"
+    )
+    parser.add_argument("--model", type=Path, help="model file (overrides the configured one)")
+    parser.add_argument(
+        "--use-labels",
+        action="store_true",
+        help="route on the topic/urgency/sentiment labels recorded in the stream",
+    )
+
+
+def _metrics_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--metrics-port", type=int, help="serve /metrics on this port (0: any)")
+    parser.add_argument("--no-metrics", action="store_true", help="do not serve /metrics")
+
+
+def _label_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="CSV or JSONL file")
+    parser.add_argument("--text-column", required=True, help="column (or dotted key) of the text")
+    parser.add_argument(
+        "--label",
+        action="append",
+        required=True,
+        metavar="HEAD=COLUMN",
+        help="a head to learn and the column holding its labels; repeat for each head",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mention-router",
+        description="Listen for brand mentions, classify them and route each to an employee.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="settings YAML (default: config/mention-router.yaml)"
+    )
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="the long-running worker: consume, classify, route, deliver")
+    _routing_overrides(run)
+    _metrics_options(run)
+    run.add_argument("--out", type=Path, help="outcome JSONL file (default from settings)")
+    run.add_argument("--until-idle", action="store_true", help="stop once the queue is drained")
+    run.set_defaults(handler=commands.run)
+
+    replay = sub.add_parser("replay", help="replay a recorded stream through the whole pipeline")
+    replay.add_argument("stream", type=Path, metavar="STREAM.jsonl")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        help="0: as fast as possible, 1: original pace, N: N× faster",
+    )
+    _routing_overrides(replay)
+    _metrics_options(replay)
+    replay.add_argument(
+        "--out", type=Path, help="outcome JSONL file (default: STATE/assignments.jsonl)"
+    )
+    replay.add_argument(
+        "--dead-letters", type=Path, help="malformed lines (default: STATE/dead-letters.jsonl)"
+    )
+    replay.add_argument(
+        "--state", type=Path, help="state directory (default: var/replay/<stream name>)"
+    )
+    replay.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.set_defaults(handler=commands.replay)
+
+    record = sub.add_parser("record", help="write a mention stream (JSONL) for replay")
+    record.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        choices=["airline", "twcs", "queue"],
+        help="airline: the airline tweets CSV; twcs: the customer-support tweets CSV; "
+        "queue: the mentions the configured queue holds",
+    )
+    record.add_argument("input", type=Path, nargs="?", help="input file (for airline and twcs)")
+    record.add_argument("--out", type=Path, required=True, help="the stream file to write")
+    record.add_argument("--limit", type=int, help="stop after this many mentions")
+    record.set_defaults(handler=commands.record)
+
+    train = sub.add_parser("train", help="train the classifier on labeled CSV or JSONL")
+    _label_options(train)
+    train.add_argument("--out", type=Path, required=True, help="model file to write")
+    train.set_defaults(handler=commands.train)
+
+    evaluate = sub.add_parser("evaluate", help="accuracy and macro-F1 per head of a model")
+    evaluate.add_argument("--model", type=Path, required=True)
+    _label_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print JSON (default: a table)")
+    evaluate.set_defaults(handler=commands.evaluate)
+
+    demo = sub.add_parser("demo", help="train the demo model and replay the demo stream")
+    demo.add_argument("--state", type=Path, default=Path("var/demo"), help="where demo files go")
+    demo.add_argument("--speed", type=float, default=0.0)
+    _metrics_options(demo)
+    demo.set_defaults(handler=commands.demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except MentionRouterError as exc:
+        print(f"mention-router: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"mention-router: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mention-router: interrupted", file=sys.stderr)
+        return 130
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""What each ``mention-router`` subcommand does, given its arguments and the settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from config.settings import Settings
+from connectors.codec import decode_mention
+from connectors.datasets import CONVERTERS
+from connectors.files import StreamWriter
+from connectors.queues import open_queue
+from routing.errors import ConfigError, MalformedMentionError
+from routing.models import Mention
+from workers import app, training
+from workers.metrics import Metrics, MetricsServer
+from workers.pipeline import DeliveryStage, RoutingStage
+from workers.replay import Replay, ReplayOptions, ReplayResult
+
+log = logging.getLogger("mention_router")
+
+DEMO_HEADS = {"topic": "topic", "urgency": "urgency", "sentiment": "sentiment"}
+
+
+def _world(args: argparse.Namespace, settings: Settings) -> app.World:
+    return app.load_world(
+        args.roster or settings.routing.roster, args.taxonomy or settings.routing.taxonomy
+    )
+
+
+@contextmanager
+def _metrics_endpoint(
+    args: argparse.Namespace, settings: Settings, metrics: Metrics
+) -> Iterator[int | None]:
+    if getattr(args, "no_metrics", False):
+        yield None
+        return
+    port = args.metrics_port if args.metrics_port is not None else settings.metrics.port
+    server = MetricsServer(metrics.registry, settings.metrics.host, port)
+    try:
+        bound = server.start()
+    except OSError as exc:
+        raise ConfigError(
+            "metrics.port",
+            "port",
+            f"cannot serve on {settings.metrics.host}:{port}: {exc.strerror}",
+        ) from exc
+    log.info("metrics at http://%s:%d/metrics", settings.metrics.host, bound)
+    try:
+        yield bound
+    finally:
+        server.stop()
+
+
+def _report(result: ReplayResult, out: Path, as_json: bool) -> None:
+    if as_json:
+        data = result.summary.as_dict() | {
+            "lines": result.lines,
+            "malformed": result.malformed,
+            "resumed_after_line": result.resumed_after_line,
+            "out": str(out),
+        }
+        print(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if result.resumed_after_line:
+        print(f"resumed after line {result.resumed_after_line}")
+    rate = result.lines / result.seconds if result.seconds else 0.0
+    print(f"replayed {result.lines:,} lines in {result.seconds:.2f} s ({rate:,.0f}/s)")
+    if result.malformed:
+        print(f"{result.malformed} malformed lines went to the dead-letter file")
+    print(result.summary.render())
+    print(f"\noutcomes written to {out}")
+
+
+def _replay(
+    args: argparse.Namespace,
+    settings: Settings,
+    world: app.World,
+    model: Path | None,
+    state: Path,
+    out: Path,
+) -> ReplayResult:
+    metrics = app.build_metrics()
+    metrics.build.info({"version": "0.1.0"})
+    tagger = app.build_tagger(model, world, use_labels=getattr(args, "use_labels", False))
+    options = ReplayOptions(
+        stream=args.stream,
+        state_dir=state,
+        out=out,
+        dead_letters=getattr(args, "dead_letters", None) or state / "dead-letters.jsonl",
+        speed=args.speed,
+        batch_size=settings.queue.batch_size,
+        fresh=getattr(args, "fresh", False),
+    )
+    runner = Replay(
+        options, app.embedded_queue, settings.queue.topics, tagger, app.build_router(world), metrics
+    )
+    with _metrics_endpoint(args, settings, metrics):
+        show = app.progress_printer("mentions")
+        try:
+            return runner.run(show)
+        finally:
+            app.end_progress(show)
+
+
+def replay(args: argparse.Namespace, settings: Settings) -> int:
+    if args.speed < 0:
+        raise ConfigError("--speed", "speed", "must be 0 (as fast as possible) or more")
+    world = _world(args, settings)
+    state = args.state or settings.state_dir / "replay" / args.stream.stem
+    out = args.out or state / "assignments.jsonl"
+    result = _replay(args, settings, world, args.model or settings.classifier.model, state, out)
+    _report(result, out, args.json)
+    return 0
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    state: Path = args.state
+    model = state / "model.skops"
+    seed = app.DEMO_DIR / "seed_mentions.csv"
+    if not model.exists() or model.stat().st_mtime < seed.stat().st_mtime:
+        print(f"training the demo model on {seed.name} ...")
+        training.train(seed, "text", DEMO_HEADS, model)
+    world = app.load_world(app.DEMO_ROSTER, app.DEMO_TAXONOMY)
+    args.stream = app.DEMO_DIR / "stream.jsonl"
+    args.fresh = True
+    out = state / "assignments.jsonl"
+    print(f"replaying {args.stream.name} against {len(world.roster)} employees ...\n")
+    result = _replay(args, settings, world, model, state / "replay", out)
+    _report(result, out, as_json=False)
+    return 0
+
+
+class _Stop:
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def _wall_clock(mention: Mention | None) -> datetime:
+    return datetime.now(UTC)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    world = _world(args, settings)
+    queue = open_queue(settings.queue.url)
+    queue.check()
+    metrics = app.build_metrics()
+    tagger = app.build_tagger(
+        args.model or settings.classifier.model, world, use_labels=args.use_labels
+    )
+    metrics.build.info({"version": "0.1.0", "model_version": tagger.version})
+    routing = RoutingStage(
+        queue, settings.queue.topics, tagger, app.build_router(world), metrics, _wall_clock
+    )
+    delivery = DeliveryStage(
+        queue, settings.queue.topics, metrics, args.out or settings.output.assignments
+    )
+    stop = _Stop()
+    signal.signal(signal.SIGTERM, stop)
+    batch, timeout = settings.queue.batch_size, settings.queue.poll_timeout_seconds
+    try:
+        replayed = routing.rebuild()
+        log.info("rebuilt router state from %d logged decisions", replayed)
+        with _metrics_endpoint(args, settings, metrics):
+            while not stop.requested:
+                consumed = routing.step(batch, timeout)
+                if not consumed:
+                    routing.tick()
+                delivered = delivery.step(batch)
+                if args.until_idle and not consumed and not delivered:
+                    break
+    finally:
+        routing.close()
+        delivery.close()
+        queue.close()
+    return 0
+
+
+def record(args: argparse.Namespace, settings: Settings) -> int:
+    if args.source == "queue":
+        mentions = _queued_mentions(settings)
+    else:
+        if args.input is None:
+            raise ConfigError("record", "input", f"--from {args.source} needs an input file")
+        mentions = CONVERTERS[args.source](args.input)
+    count = 0
+    started = time.perf_counter()
+    with StreamWriter(args.out) as writer:
+        for mention in mentions:
+            if args.limit is not None and count >= args.limit:
+                break
+            writer.write(mention)
+            count += 1
+    print(f"wrote {count:,} mentions to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _queued_mentions(settings: Settings) -> Iterator[Mention]:
+    queue = open_queue(settings.queue.url)
+    try:
+        for record in queue.scan(settings.queue.topics.mentions):
+            try:
+                yield decode_mention(record.value)
+            except MalformedMentionError as exc:
+                log.warning("skipping malformed record at offset %d: %s", record.offset, exc)
+    finally:
+        queue.close()
+
+
+def train(args: argparse.Namespace, settings: Settings) -> int:
+    heads = training.parse_label_specs(args.label)
+    report = training.train(args.data, args.text_column, heads, args.out)
+    print(report)
+    return 0
+
+
+def evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    heads = training.parse_label_specs(args.label)
+    result = training.evaluate(args.model, args.data, args.text_column, heads)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        for head, scores in sorted(result.items()):
+            print(f"{head}: {scores}")
+    return 0
+
+
+__all__ = ["demo", "evaluate", "record", "replay", "run", "train"]

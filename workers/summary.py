@@ -1,0 +1,129 @@
+"""The end-of-run summary: per employee budget use, per urgency SLA attainment."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from routing.models import Assignment, Employee, Outcome, Urgency
+
+
+@dataclass
+class EmployeeUse:
+    employee_id: str
+    team: str
+    assignments: int = 0
+    minutes: float = 0.0
+    peak_day_minutes: float = 0.0
+    budget_minutes_per_day: float = 0.0
+
+
+@dataclass
+class UrgencyResult:
+    urgency: str
+    mentions: int = 0
+    within_sla: int = 0
+    backlogged: int = 0
+    escalated: int = 0
+    rejected: int = 0
+
+    @property
+    def attainment(self) -> float:
+        return self.within_sla / self.mentions if self.mentions else 1.0
+
+
+@dataclass
+class Summary:
+    mentions: int
+    statuses: dict[str, int]
+    employees: list[EmployeeUse]
+    urgencies: list[UrgencyResult]
+    overruns: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_outcomes(cls, outcomes: Iterable[Outcome], roster: Sequence[Employee]) -> Summary:
+        final: dict[str, Outcome] = {}
+        for outcome in outcomes:  # a backlogged mention may later be assigned or escalated
+            final[outcome.mention_id] = outcome
+        by_id = {e.id: e for e in roster}
+        use = {
+            e.id: EmployeeUse(e.id, e.team, budget_minutes_per_day=e.budget_minutes_per_day)
+            for e in roster
+        }
+        days: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
+        urgencies = {u.value: UrgencyResult(u.value) for u in Urgency}
+        for outcome in final.values():
+            result = urgencies[outcome.urgency.value]
+            result.mentions += 1
+            if isinstance(outcome, Assignment):
+                line = use[outcome.employee_id]
+                line.assignments += 1
+                line.minutes += outcome.estimated_minutes
+                zone = by_id[outcome.employee_id].zone
+                days[outcome.employee_id][outcome.assigned_at.astimezone(zone).date()] += (
+                    outcome.estimated_minutes
+                )
+                result.within_sla += outcome.assigned_at <= outcome.due_at
+            elif outcome.status == "backlogged":
+                result.backlogged += 1
+            elif outcome.status == "escalated":
+                result.escalated += 1
+            else:
+                result.rejected += 1
+        overruns: list[str] = []
+        for employee_id, per_day in days.items():
+            line = use[employee_id]
+            line.peak_day_minutes = max(per_day.values())
+            over = [d for d, m in per_day.items() if m > line.budget_minutes_per_day + 1e-9]
+            overruns.extend(f"{employee_id} on {d.isoformat()}" for d in sorted(over))
+        return cls(
+            mentions=len(final),
+            statuses=dict(Counter(o.status for o in final.values())),
+            employees=[use[e_id] for e_id in sorted(use)],
+            urgencies=list(urgencies.values()),
+            overruns=overruns,
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "mentions": self.mentions,
+            "statuses": dict(sorted(self.statuses.items())),
+            "employees": [asdict(e) for e in self.employees],
+            "urgencies": [
+                asdict(u) | {"attainment": round(u.attainment, 4)} for u in self.urgencies
+            ],
+            "overruns": self.overruns,
+        }
+
+    def render(self) -> str:
+        lines = [
+            f"{self.mentions} mentions: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())),
+            "",
+            f"{'employee':<14} {'team':<10} {'assigned':>8} {'minutes':>8} "
+            f"{'peak day':>9} {'budget/day':>10}",
+        ]
+        for e in self.employees:
+            lines.append(
+                f"{e.employee_id:<14} {e.team:<10} {e.assignments:>8} {e.minutes:>8.0f} "
+                f"{e.peak_day_minutes:>9.0f} {e.budget_minutes_per_day:>10.0f}"
+            )
+        lines += [
+            "",
+            f"{'urgency':<10} {'mentions':>8} {'in SLA':>7} {'backlog':>8} {'escalated':>9} "
+            f"{'rejected':>8} {'SLA met':>8}",
+        ]
+        for u in self.urgencies:
+            lines.append(
+                f"{u.urgency:<10} {u.mentions:>8} {u.within_sla:>7} {u.backlogged:>8} "
+                f"{u.escalated:>9} {u.rejected:>8} {u.attainment:>8.0%}"
+            )
+        lines.append("")
+        lines.append(
+            "budget overruns: none"
+            if not self.overruns
+            else "budget overruns: " + ", ".join(self.overruns)
+        )
+        return "\n".join(lines)
