@@ -26,7 +26,8 @@ def config_error(source: Path | str, exc: ValidationError, prefix: str = "") -> 
     first = exc.errors(include_url=False)[0]
     field = _field([*([prefix] if prefix else []), *first["loc"]])
     extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return ConfigError(str(source), field, f"{first['msg']}{extra}")
+    reason = first["msg"].removeprefix("Value error, ")
+    return ConfigError(str(source), field, f"{reason}{extra}")
 
 
 def read_yaml(path: Path) -> Any:

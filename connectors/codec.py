@@ -21,7 +21,7 @@ __all__ = [
 
 _WITHOUT_RAW: Final[set[str]] = {"raw"}
 _OUTCOME: Final[TypeAdapter[Assignment | NotAssigned]] = TypeAdapter(Outcome)
-# The serializers direct: ``model_dump_json`` would build a str only to encode it again.
+# Serializers called directly: ``model_dump_json`` would build a str only to encode it again.
 _MENTION_JSON: Final = Mention.__pydantic_serializer__
 _CLASSIFICATION_JSON: Final = Classification.__pydantic_serializer__
 _MAX_REASONS: Final = 3
@@ -132,11 +132,8 @@ def _describe(error: ErrorDetails) -> str:
         got = _JSON_TYPES.get(type(error.get("input")), "something else")
         expected = f"expected a JSON object, got {got}"
         return f"{path}: {expected}" if path else expected
-    return (
-        f"{path}: {_problem(kind, ctx, error['msg'])}"
-        if path
-        else _problem(kind, ctx, error["msg"])
-    )
+    problem = _problem(kind, ctx, error["msg"])
+    return f"{path}: {problem}" if path else problem
 
 
 def _problem(kind: str, ctx: dict[str, Any], msg: str) -> str:

@@ -28,7 +28,8 @@ def structural_gap(employee: Employee, need: Need) -> str | None:
     if employee.skills.get(need.topic, 0.0) <= 0.0:
         return f"no skill in {need.topic}"
     if need.minutes > employee.budget_minutes_per_day:
-        return f"daily budget {employee.budget_minutes_per_day:g} min < {need.minutes:g} min needed"
+        budget = employee.budget_minutes_per_day
+        return f"daily budget too small ({budget:g} min < {need.minutes:g} min)"
     return None
 
 
@@ -40,7 +41,7 @@ def availability_gap(
         return "outside working hours"
     if not ledger.can_spend(employee.id, now, need.minutes):
         left = ledger.remaining(employee.id, now)
-        return f"budget left {left:g} min < {need.minutes:g} min needed"
+        return f"not enough budget left ({left:g} min < {need.minutes:g} min)"
     return None
 
 

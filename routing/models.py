@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -19,12 +20,16 @@ from pydantic import (
 
 from routing.hours import WorkingHours
 
+
+def _folded(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# Folded before the pattern is checked, so "X" and " Facebook" read as "x" and "facebook".
 Platform = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    str, BeforeValidator(_folded), StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")
 ]
-LanguageCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2}$")
-]
+LanguageCode = Annotated[str, BeforeValidator(_folded), StringConstraints(pattern=r"^[a-z]{2}$")]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 TopicName = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")

@@ -122,7 +122,9 @@ class Router:
         if chosen is not None:
             decisions.append(self._assign(chosen, mention, classification, need, now, due_at))
             return decisions
-        reason = "nobody available: " + self._availability_reasons(candidates, need, now)
+        reason = f"none of {len(candidates)} candidates available: " + self._availability_reasons(
+            candidates, need, now
+        )
         self._enqueue(_Waiting(mention, classification, need, due_at))
         outcome = self._not_assigned("backlogged", mention, classification, now, reason)
         decisions.append(Decision(outcome=outcome, mention=mention, classification=classification))
@@ -336,6 +338,19 @@ class Router:
 
 
 def _summarize(counts: Counter[str]) -> str:
+    """``"3 outside working hours; 2 not enough budget left"``: counts per kind of reason.
+
+    A kind given with one detail only keeps it: ``"1 not enough budget left (5 min < 10 min)"``.
+    """
+    details: dict[str, set[str]] = {}
+    kinds: Counter[str] = Counter()
+    for why, n in counts.items():
+        kind = why.split(" (")[0]
+        kinds[kind] += n
+        details.setdefault(kind, set()).add(why)
+    counts = Counter(
+        {(next(iter(details[k])) if len(details[k]) == 1 else k): n for k, n in kinds.items()}
+    )
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     parts = [f"{n} {why}" for why, n in ranked if why]
     return "; ".join(parts) if parts else "roster is empty"

@@ -74,7 +74,7 @@ def test_budget_is_never_exceeded_and_overflow_waits_in_backlog(taxonomy: Taxono
     waiting = results[2]
     assert isinstance(waiting, NotAssigned)
     assert waiting.status == "backlogged"
-    assert "budget left 5 min < 10 min needed" in waiting.reason
+    assert "1 not enough budget left (5 min < 10 min)" in waiting.reason
     assert router.ledger.used("anna", T0) == 20
 
 

@@ -49,25 +49,44 @@ def _label_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Options accepted before or after the command; after it they override."""
+    unset = argparse.SUPPRESS
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None if defaults else unset,
+        help="settings YAML (default: config/mention-router.yaml when it exists)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING" if defaults else unset,
+        help="DEBUG, INFO, WARNING or ERROR (default WARNING)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mention-router",
         description="Listen for brand mentions, classify them and route each to an employee.",
     )
-    parser.add_argument(
-        "--config", type=Path, help="settings YAML (default: config/mention-router.yaml)"
-    )
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
+    _global_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, defaults=False)
 
-    run = sub.add_parser("run", help="the long-running worker: consume, classify, route, deliver")
+    run = sub.add_parser(
+        "run", parents=[common], help="the long-running worker: consume, classify, route, deliver"
+    )
     _routing_overrides(run)
     _metrics_options(run)
     run.add_argument("--out", type=Path, help="outcome JSONL file (default from settings)")
     run.add_argument("--until-idle", action="store_true", help="stop once the queue is drained")
     run.set_defaults(handler=commands.run)
 
-    replay = sub.add_parser("replay", help="replay a recorded stream through the whole pipeline")
+    replay = sub.add_parser(
+        "replay", parents=[common], help="replay a recorded stream through the whole pipeline"
+    )
     replay.add_argument("stream", type=Path, metavar="STREAM.jsonl")
     replay.add_argument(
         "--speed",
@@ -90,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.set_defaults(handler=commands.replay)
 
-    record = sub.add_parser("record", help="write a mention stream (JSONL) for replay")
+    record = sub.add_parser(
+        "record", parents=[common], help="write a mention stream (JSONL) for replay"
+    )
     record.add_argument(
         "--from",
         dest="source",
@@ -104,18 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--limit", type=int, help="stop after this many mentions")
     record.set_defaults(handler=commands.record)
 
-    train = sub.add_parser("train", help="train the classifier on labeled CSV or JSONL")
+    train = sub.add_parser(
+        "train", parents=[common], help="train the classifier on labeled CSV or JSONL"
+    )
     _label_options(train)
     train.add_argument("--out", type=Path, required=True, help="model file to write")
     train.set_defaults(handler=commands.train)
 
-    evaluate = sub.add_parser("evaluate", help="accuracy and macro-F1 per head of a model")
+    evaluate = sub.add_parser(
+        "evaluate", parents=[common], help="accuracy and macro-F1 per head of a model"
+    )
     evaluate.add_argument("--model", type=Path, required=True)
     _label_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     evaluate.set_defaults(handler=commands.evaluate)
 
-    demo = sub.add_parser("demo", help="train the demo model and replay the demo stream")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="train the demo model and replay the demo stream"
+    )
     demo.add_argument("--state", type=Path, default=Path("var/demo"), help="where demo files go")
     demo.add_argument("--speed", type=float, default=0.0)
     _metrics_options(demo)

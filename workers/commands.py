@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -220,9 +221,14 @@ def _queued_mentions(settings: Settings) -> Iterator[Mention]:
 
 def train(args: argparse.Namespace, settings: Settings) -> int:
     heads = training.parse_label_specs(args.label)
-    report = training.train(args.data, args.text_column, heads, args.out)
-    print(report)
+    progress = _say if sys.stderr.isatty() else None
+    report = training.train(args.data, args.text_column, heads, args.out, progress=progress)
+    print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def evaluate(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,9 +236,14 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     result = training.evaluate(args.model, args.data, args.text_column, heads)
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        for head, scores in sorted(result.items()):
-            print(f"{head}: {scores}")
+        return 0
+    print(f"model {result['model_version']}: {result['rows']} rows ({result['dropped']} dropped)")
+    print(f"{'head':<12} {'accuracy':>9} {'macro-F1':>9} {'support':>8} {'classes':>8}")
+    for head, s in sorted(result["heads"].items()):
+        print(
+            f"{head:<12} {s['accuracy']:>9.3f} {s['macro_f1']:>9.3f} "
+            f"{s['support']:>8} {s['n_classes']:>8}"
+        )
     return 0
 
 

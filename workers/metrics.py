@@ -16,6 +16,7 @@ from routing.models import Classification, Outcome
 PREFIX = "mention_router"
 OUTCOMES = ("assigned", "backlogged", "escalated", "rejected")
 STAGES = ("ingest", "classify", "route", "deliver")
+CONNECTORS = ("replay", "queue")
 # Per-batch stage time: sub-millisecond batches up to multi-second stalls.
 _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -93,6 +94,9 @@ class Metrics:
                 self.outcomes.labels(outcome, urgency)
         for stage in STAGES:
             self.stage_seconds.labels(stage)
+        for connector in CONNECTORS:
+            self.mentions_in.labels(connector)
+            self.malformed.labels(connector)
 
     def observe_classified(self, classifications: list[Classification]) -> None:
         for c in classifications:

@@ -69,6 +69,10 @@ class Queue(Protocol):
         """Every record of ``topic`` from the beginning up to its end now, without a group."""
         ...
 
+    def end_offset(self, topic: str) -> int:
+        """The offset the next record published to ``topic`` will get (its length so far)."""
+        ...
+
     def check(self) -> None:
         """Raise ``QueueUnavailableError`` naming the cause when the backend cannot be used."""
         ...
