@@ -1,41 +1,26 @@
 """Multi-head mention classifier: shared TF-IDF features, one logistic regression per head.
 
-Model files are a zip holding ``manifest.json`` (read first, before anything is deserialized)
-and ``model.skops``; loading refuses foreign files, other scikit-learn versions and any type
-outside :data:`TRUSTED_TYPES`. No pickle is involved anywhere.
+Its file format (a manifest beside a skops payload, never pickle) is in ``routing.modelformat``.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import re
-import sys
-import zipfile
-import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy
 import scipy.sparse as sp
-import sklearn
-import skops
-import skops.io as sio
 from scipy.special import expit
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from routing.errors import ModelFormatError, ModelVersionError, TrainingDataError
-
-FORMAT_NAME = "mention-router-model"
-FORMAT_VERSION = 1
-_MANIFEST = "manifest.json"
-_PAYLOAD = "model.skops"
-_MAX_MANIFEST_BYTES = 1 << 20
+from routing.errors import ModelFormatError, TrainingDataError
+from routing.modelformat import FORMAT_NAME, FORMAT_VERSION, library_versions, pack, unpack
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
@@ -53,24 +38,6 @@ PARAMS: dict[str, Any] = {
     "C": 5.0,
     "solver": "liblinear-ovr",
 }
-
-# Every type a model file may hold, by the name skops gives it; nothing else is ever loaded.
-TRUSTED_TYPES: tuple[str, ...] = (
-    "builtins.dict",
-    "builtins.float",
-    "builtins.int",
-    "builtins.list",
-    "builtins.str",
-    "builtins.tuple",
-    "builtins.bool",
-    "numpy.float64",
-    "numpy.ndarray",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.multiclass.OneVsRestClassifier",
-    "sklearn.preprocessing._label.LabelBinarizer",
-)
 
 
 def normalize(text: str) -> str:
@@ -232,12 +199,7 @@ class MentionClassifier:
             "data_hash": self.data_hash,
             "params": json.dumps(self.params, sort_keys=True),
         }
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            manifest = json.dumps(self.manifest(), indent=2, sort_keys=True)
-            archive.writestr(_member(_MANIFEST), manifest)
-            archive.writestr(_member(_PAYLOAD), sio.dumps(payload))
-        return buffer.getvalue()
+        return pack(self.manifest(), payload)
 
     def manifest(self) -> dict[str, Any]:
         """What a model file says about itself, readable without loading the model."""
@@ -256,13 +218,7 @@ class MentionClassifier:
 
         ``source`` names the data in error messages (a path, usually).
         """
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, ValueError) as exc:
-            raise ModelFormatError(f"{source} is not a mention-router model file") from exc
-        with archive:
-            manifest = read_manifest(archive, source=source)
-            payload = _load_payload(archive, source)
+        manifest, payload = unpack(data, source=source)
         word, char = payload["word"], payload["char"]
         word.vocabulary_ = _vocabulary(payload["word_terms"])
         char.vocabulary_ = _vocabulary(payload["char_terms"])
@@ -271,17 +227,6 @@ class MentionClassifier:
         if clf.heads != manifest["heads"] or clf.version != manifest["version"]:
             raise ModelFormatError(f"{source}: manifest and model payload disagree")
         return clf
-
-
-def library_versions() -> dict[str, str]:
-    """The versions a model file records, so a mismatch is caught before deserializing."""
-    return {
-        "scikit-learn": sklearn.__version__,
-        "skops": skops.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "python": f"{sys.version_info.major}.{sys.version_info.minor}",
-    }
 
 
 def _stack_heads(
@@ -339,92 +284,3 @@ def _without_vocabulary(vectorizer: TfidfVectorizer) -> TfidfVectorizer:
 
 def _vocabulary(terms: str) -> dict[str, int]:
     return {term: index for index, term in enumerate(terms.split("\n"))} if terms else {}
-
-
-def read_manifest(archive: zipfile.ZipFile, *, source: str = "data") -> dict[str, Any]:
-    """The checked manifest of an open model file; raises before anything is deserialized."""
-    not_ours = f"{source} is not a mention-router model file"
-    try:
-        if archive.getinfo(_MANIFEST).file_size > _MAX_MANIFEST_BYTES:
-            raise ValueError("manifest too large")
-        manifest = json.loads(archive.read(_MANIFEST))
-    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ModelFormatError(f"{not_ours} (no readable {_MANIFEST})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise ModelFormatError(f"{not_ours} (its manifest is not a {FORMAT_NAME} manifest)")
-    if manifest.get("format_version") != FORMAT_VERSION or _PAYLOAD not in archive.namelist():
-        raise ModelFormatError(
-            f"{source}: model file format version {manifest.get('format_version')!r} "
-            f"cannot be read (this installation reads version {FORMAT_VERSION})"
-        )
-    libraries = manifest.get("libraries")
-    trained = libraries.get("scikit-learn") if isinstance(libraries, dict) else None
-    if trained != sklearn.__version__:
-        raise ModelVersionError(
-            f"{source}: model was trained with scikit-learn {trained}, this installation has "
-            f"{sklearn.__version__}; retrain with `mention-router train`"
-        )
-    return manifest
-
-
-def _member(name: str) -> zipfile.ZipInfo:
-    # A fixed timestamp: the file does not depend on the clock (and routing reads none).
-    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-
-
-def _load_payload(archive: zipfile.ZipFile, source: str) -> dict[str, Any]:
-    try:
-        data = archive.read(_PAYLOAD)
-        with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            found = set(_schema_types(json.loads(inner.read("schema.json"))))
-        # skops also names what the schema walk cannot see, such as bound methods; it builds
-        # its node tree without importing or constructing anything.
-        found.update(sio.get_untrusted_types(data=data))
-    except Exception as exc:  # a corrupt payload fails in zipfile, json or skops, many ways
-        raise ModelFormatError(f"{source}: the model payload is not a readable skops file") from exc
-    untrusted = sorted(found - set(TRUSTED_TYPES))
-    if untrusted:
-        raise ModelFormatError(
-            f"{source}: model file holds untrusted types: {', '.join(untrusted)}"
-        )
-    try:
-        payload = sio.loads(data, trusted=list(TRUSTED_TYPES))
-    except Exception as exc:  # skops raises many kinds; each means "not a model we can use"
-        raise ModelFormatError(f"{source}: model payload cannot be loaded: {exc}") from exc
-    return _checked_payload(payload, source)
-
-
-def _schema_types(node: Any) -> Iterator[str]:
-    """Every ``module.Class`` a skops schema names, however deeply nested."""
-    if isinstance(node, dict):
-        if isinstance(node.get("__module__"), str) and isinstance(node.get("__class__"), str):
-            yield f"{node['__module__']}.{node['__class__']}"
-        for value in node.values():
-            yield from _schema_types(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _schema_types(value)
-
-
-_PAYLOAD_PARTS: dict[str, type] = {
-    "word": TfidfVectorizer,
-    "char": TfidfVectorizer,
-    "word_terms": str,
-    "char_terms": str,
-    "heads": dict,
-    "data_hash": str,
-    "params": str,
-}
-
-
-def _checked_payload(payload: Any, source: str) -> dict[str, Any]:
-    # Trusted types can still be assembled into a shape we never write; refuse that too.
-    if not isinstance(payload, dict) or set(payload) != set(_PAYLOAD_PARTS):
-        raise ModelFormatError(f"{source}: model payload does not have the expected parts")
-    for key, kind in _PAYLOAD_PARTS.items():
-        if type(payload[key]) is not kind:
-            raise ModelFormatError(f"{source}: model payload part {key!r} is not a {kind.__name__}")
-    for head, model in payload["heads"].items():
-        if type(model) is not OneVsRestClassifier:
-            raise ModelFormatError(f"{source}: model head {head!r} is not a one-vs-rest classifier")
-    return payload

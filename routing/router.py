@@ -107,16 +107,16 @@ class Router:
         self._decided[mention.id] = due_at
         if mention.author.handle.lower() in self._own_handles:
             reason = f"authored by an employee account ({mention.author.handle})"
-            decisions.append(self._decline("rejected", mention, classification, now, reason))
+            decisions.append(self._not_assigned("rejected", mention, classification, now, reason))
             return decisions
         candidates = self._candidates_for(need)
         if not candidates:
             reason = "no one on the roster can take it: " + self._structural_reasons(need)
-            decisions.append(self._decline("escalated", mention, classification, now, reason))
+            decisions.append(self._not_assigned("escalated", mention, classification, now, reason))
             return decisions
         if due_at <= now:
             reason = "SLA had already passed on arrival"
-            decisions.append(self._decline("escalated", mention, classification, now, reason))
+            decisions.append(self._not_assigned("escalated", mention, classification, now, reason))
             return decisions
         chosen = self._choose(candidates, need, now)
         if chosen is not None:
@@ -126,8 +126,7 @@ class Router:
             candidates, need, now
         )
         self._enqueue(_Waiting(mention, classification, need, due_at))
-        outcome = self._not_assigned("backlogged", mention, classification, now, reason)
-        decisions.append(Decision(outcome=outcome, mention=mention, classification=classification))
+        decisions.append(self._not_assigned("backlogged", mention, classification, now, reason))
         return decisions
 
     def tick(self, now: datetime) -> list[Decision]:
@@ -151,10 +150,11 @@ class Router:
                 continue
             sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
             reason = f"SLA of {sla:g} min passed with nobody available"
-            outcome = self._not_assigned(
-                "escalated", waiting.mention, waiting.classification, now, reason
+            decisions.append(
+                self._not_assigned(
+                    "escalated", waiting.mention, waiting.classification, now, reason
+                )
             )
-            decisions.append(Decision(outcome=outcome))
         return decisions
 
     def _drain(self, now: datetime) -> list[Decision]:
@@ -280,9 +280,10 @@ class Router:
         classification: Classification,
         now: datetime,
         reason: str,
-    ) -> NotAssigned:
+    ) -> Decision:
+        """The outcome for a mention nobody takes; a backlogged one keeps what rebuilding needs."""
         sla = timedelta(minutes=self.taxonomy.sla_minutes(classification.urgency))
-        return NotAssigned(
+        outcome = NotAssigned(
             status=status,
             mention_id=mention.id,
             platform=mention.platform,
@@ -294,16 +295,9 @@ class Router:
             decided_at=now,
             due_at=mention.created_at + sla,
         )
-
-    def _decline(
-        self,
-        status: NotAssignedStatus,
-        mention: Mention,
-        classification: Classification,
-        now: datetime,
-        reason: str,
-    ) -> Decision:
-        return Decision(outcome=self._not_assigned(status, mention, classification, now, reason))
+        if status == "backlogged":
+            return Decision(outcome=outcome, mention=mention, classification=classification)
+        return Decision(outcome=outcome)
 
     def _enqueue(self, waiting: _Waiting) -> None:
         self._waiting[waiting.mention.id] = waiting

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from connectors.queues.base import Committed, Record
-from connectors.queues.memory import commit_offset
+from connectors.queues.consumer import GroupConsumer
 from routing.errors import QueueError, QueueUnavailableError
 
 _PARTITION = 0
@@ -235,15 +235,13 @@ class EmbeddedQueue:
             raise
 
 
-class EmbeddedConsumer:
+class EmbeddedConsumer(GroupConsumer):
     """Reads one topic of an ``EmbeddedQueue`` for one group, sleep-polling while it waits."""
 
     def __init__(self, queue: EmbeddedQueue, topic: str, group: str) -> None:
+        super().__init__(queue, topic, group)
         self._queue = queue
-        self._topic = topic
-        self._group = group
         self._position: int | None = None
-        self._closed = False
 
     def poll(self, max_records: int = 500, timeout: float = 0.0) -> list[Record]:
         """Return up to ``max_records`` records after the position, waiting up to ``timeout`` s."""
@@ -258,22 +256,6 @@ class EmbeddedConsumer:
         self._position = position + len(found)
         return found
 
-    def commit(self, records: Sequence[Record], metadata: str = "") -> None:
-        """Durably mark ``records`` and everything before them as done for this group."""
-        self._ensure_open()
-        offset = commit_offset(records, self._topic)
-        if offset is not None:
-            self._queue._store_commit(self._group, self._topic, Committed(offset, metadata))
-
-    def committed(self) -> dict[int, Committed]:
-        """The committed position of this group, by partition."""
-        self._ensure_open()
-        return self._queue._load_commit(self._group, self._topic)
-
-    def close(self) -> None:
-        """Stop this consumer; uncommitted records go to the group's next consumer."""
-        self._closed = True
-
     def _start(self) -> int:
         # The committed offset is read at the first poll, so building a consumer stays lazy.
         self._ensure_open()
@@ -281,7 +263,3 @@ class EmbeddedConsumer:
             committed = self._queue._load_commit(self._group, self._topic).get(_PARTITION)
             self._position = 0 if committed is None else committed.offset
         return self._position
-
-    def _ensure_open(self) -> None:
-        if self._closed:
-            raise QueueError(f"{self._queue.url}: consumer of {self._topic!r} is closed")

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from connectors.queues.base import Committed, Record
-from routing.errors import QueueError
+from connectors.queues.consumer import GroupConsumer
 
 _PARTITION = 0
 _SCAN_CHUNK = 1000
@@ -77,16 +77,14 @@ class MemoryQueue:
         return len(self._logs.get(topic, ()))
 
 
-class MemoryConsumer:
+class MemoryConsumer(GroupConsumer):
     """Reads one topic of a ``MemoryQueue`` for one group."""
 
     def __init__(self, queue: MemoryQueue, topic: str, group: str) -> None:
+        super().__init__(queue, topic, group)
         self._queue = queue
-        self._topic = topic
-        self._group = group
         start = queue._load_commit(group, topic).get(_PARTITION)
         self._position = 0 if start is None else start.offset
-        self._closed = False
 
     def poll(self, max_records: int = 500, timeout: float = 0.0) -> list[Record]:
         """Return up to ``max_records`` records after the position, waiting up to ``timeout`` s."""
@@ -96,36 +94,3 @@ class MemoryConsumer:
         found = self._queue._read(self._topic, self._position, max_records, timeout)
         self._position += len(found)
         return found
-
-    def commit(self, records: Sequence[Record], metadata: str = "") -> None:
-        """Mark ``records`` and everything before them as done for this group."""
-        self._ensure_open()
-        offset = commit_offset(records, self._topic)
-        if offset is not None:
-            self._queue._store_commit(self._group, self._topic, Committed(offset, metadata))
-
-    def committed(self) -> dict[int, Committed]:
-        """The committed position of this group, by partition."""
-        self._ensure_open()
-        return self._queue._load_commit(self._group, self._topic)
-
-    def close(self) -> None:
-        """Stop this consumer; uncommitted records go to the group's next consumer."""
-        self._closed = True
-
-    def _ensure_open(self) -> None:
-        if self._closed:
-            raise QueueError(f"{self._queue.url}: consumer of {self._topic!r} is closed")
-
-
-def commit_offset(records: Sequence[Record], topic: str) -> int | None:
-    """The offset to commit after ``records`` of ``topic``, or None when there are none.
-
-    Records of another topic are refused: committing them would silently move nothing.
-    """
-    if not records:
-        return None
-    stray = {r.topic for r in records if r.topic != topic}
-    if stray:
-        raise ValueError(f"cannot commit records of {sorted(stray)} on a consumer of {topic!r}")
-    return max(r.offset for r in records) + 1
