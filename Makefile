@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean services
+.PHONY: demo test lint typecheck pytest bench bench-quick bench-classifier bench-routing clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.pipeline --mentions 20000
+
+bench-classifier: $(STAMP)
+	$(BIN)/python -m benchmarks.classifier
+
+bench-routing: $(STAMP)
+	$(BIN)/python -m benchmarks.routing
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
