@@ -203,6 +203,7 @@ class NotAssigned(_Frozen):
     created_at: datetime
     decided_at: datetime
     due_at: datetime
+    escalated_to: str | None = None
 
 
 Outcome = Annotated[Assignment | NotAssigned, Field(discriminator="status")]

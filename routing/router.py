@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
+from routing.decisions import Audit, Candidate, Decision, Feedback
 from routing.eligibility import Need, availability_gap, structural_gap
 from routing.ledger import BudgetLedger
 from routing.models import (
@@ -19,22 +18,30 @@ from routing.models import (
     Mention,
     NotAssigned,
     NotAssignedStatus,
-    Outcome,
     Taxonomy,
 )
+from routing.policies import Offer, Policy, make_policy
+from routing.prices import Arrival, PriceBook
 
-# How long a decided mention id is remembered to drop redeliveries, beyond its own deadline.
-DEDUP_RETENTION = timedelta(days=2)
+# How long decided ids, open assignments and sticky pairs are kept beyond their deadline.
+RETENTION = timedelta(days=2)
+_PRUNE_EVERY = 5_000
 
 
-class Decision(BaseModel):
-    """One routing event; a backlogged one carries its mention so the backlog can be rebuilt."""
+@dataclass(frozen=True)
+class RouterOptions:
+    """Tunable behaviour; the defaults suit a replay (assignments count as accepted)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    outcome: Outcome
-    mention: Mention | None = None
-    classification: Classification | None = None
+    policy: str = "adaptive"
+    # A waiting mention gets its last chance this fraction of its SLA before the deadline;
+    # if nobody can take it then, it is escalated before the SLA passes.
+    escalation_lead: float = 0.1
+    escalation_targets: Mapping[str, str] = field(default_factory=dict)  # team -> target
+    default_escalation_target: str = "team-lead"
+    stickiness_minutes: float = 24 * 60
+    accept_timeout_minutes: float | None = None
+    max_declines: int = 2
+    audit_limit: int = 5
 
 
 @dataclass(slots=True)
@@ -43,29 +50,53 @@ class _Waiting:
     classification: Classification
     need: Need
     due_at: datetime
+    excluded: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Open:
+    assignment: Assignment
+    mention: Mention
+    classification: Classification
+    accepted: bool = False
+    declined_by: frozenset[str] = frozenset()
 
 
 class Router:
     """Stateful, deterministic router. ``now`` is always an argument; it never reads a clock.
 
-    State: the budget ledger, the backlog ordered by SLA deadline, and the ids already decided
-    (so a redelivered mention is not routed twice). ``apply`` folds a logged ``Decision`` back
-    into that state, which is how a restarted router rebuilds itself from the decision log.
+    State: the budget ledger, the backlog ordered by deadline, open assignments, sticky
+    conversations and the ids already decided (so a redelivered mention is not routed twice).
+    ``apply`` folds a logged ``Decision`` back into that state, which is how a restarted router
+    rebuilds itself from the decision log.
     """
 
-    def __init__(self, roster: Sequence[Employee], taxonomy: Taxonomy) -> None:
+    def __init__(
+        self,
+        roster: Sequence[Employee],
+        taxonomy: Taxonomy,
+        options: RouterOptions | None = None,
+    ) -> None:
         self.roster = tuple(sorted(roster, key=lambda e: e.id))
         self.taxonomy = taxonomy
+        self.options = options or RouterOptions()
         self.ledger = BudgetLedger(self.roster)
+        self.prices = PriceBook(self.roster)
+        self.policy: Policy = make_policy(self.options.policy, self.roster, self.prices)
         self._by_id = {e.id: e for e in self.roster}
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._candidates: dict[tuple[str, str, str], tuple[Employee, ...]] = {}
-        self._heap: list[tuple[datetime, int, str]] = []
+        self._gaps: dict[tuple[str, str, str], dict[str, int]] = {}
+        self._heap: list[tuple[datetime, int, str]] = []  # (last chance, seq, mention id)
         self._waiting: dict[str, _Waiting] = {}
         self._seq = 0
         self._decided: dict[str, datetime] = {}
+        self._open: dict[str, _Open] = {}
+        self._timeouts: list[tuple[datetime, str]] = []
+        self._sticky: dict[str, tuple[str, datetime]] = {}
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
+        self._since_prune = 0
 
     # -- queries -------------------------------------------------------------------------
 
@@ -73,19 +104,15 @@ class Router:
     def backlog_size(self) -> int:
         return len(self._waiting)
 
-    def backlog(self) -> list[tuple[Mention, Classification, datetime]]:
-        """Waiting mentions, most pressing deadline first."""
-        items = sorted(self._heap)
-        return [
-            (w.mention, w.classification, w.due_at)
-            for _, _, mid in items
-            if (w := self._waiting.get(mid)) is not None
-        ]
-
     @property
     def clock(self) -> datetime | None:
         """The latest moment the router has seen; it never moves backwards."""
         return self._clock
+
+    def backlog(self) -> list[tuple[Mention, Classification, datetime]]:
+        """Waiting mentions, most pressing deadline first."""
+        waiting = sorted(self._waiting.values(), key=lambda w: (w.due_at, w.mention.id))
+        return [(w.mention, w.classification, w.due_at) for w in waiting]
 
     def is_decided(self, mention_id: str) -> bool:
         return mention_id in self._decided
@@ -101,9 +128,7 @@ class Router:
             return decisions
         now = self._clock or now
         need = self._need(mention, classification)
-        due_at = mention.created_at + timedelta(
-            minutes=self.taxonomy.sla_minutes(classification.urgency)
-        )
+        due_at = self._due(mention, classification)
         self._decided[mention.id] = due_at
         if mention.author.handle.lower() in self._own_handles:
             reason = f"authored by an employee account ({mention.author.handle})"
@@ -111,50 +136,134 @@ class Router:
             return decisions
         candidates = self._candidates_for(need)
         if not candidates:
-            reason = "no one on the roster can take it: " + self._structural_reasons(need)
-            decisions.append(self._not_assigned("escalated", mention, classification, now, reason))
+            reason = "no one on the roster can take it: " + _summarize(self._gaps[_key(need)])
+            decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        if due_at <= now:
-            reason = "SLA had already passed on arrival"
-            decisions.append(self._not_assigned("escalated", mention, classification, now, reason))
+        if self._last_chance(due_at, classification) <= now:
+            reason = "its SLA had (nearly) passed on arrival"
+            decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        chosen = self._choose(candidates, need, now)
-        if chosen is not None:
-            decisions.append(self._assign(chosen, mention, classification, need, now, due_at))
-            return decisions
-        reason = f"none of {len(candidates)} candidates available: " + self._availability_reasons(
-            candidates, need, now
-        )
-        self._enqueue(_Waiting(mention, classification, need, due_at))
-        decisions.append(self._not_assigned("backlogged", mention, classification, now, reason))
+        self._learn(mention, classification, need, candidates)
+        waiting = _Waiting(mention, classification, need, due_at)
+        decisions.append(self._arrive(waiting, now))
         return decisions
 
     def tick(self, now: datetime) -> list[Decision]:
-        """Let time pass: escalate backlog items past their SLA, retry when capacity freed up."""
-        if self._clock is not None and now <= self._clock:
+        """Let time pass up to ``now``: timeouts, capacity freeing up, last chances, escalations.
+
+        Capacity events (someone's hours begin, a budget day resets) between the previous
+        moment and ``now`` are visited in order, so a quiet spell in the stream does not skip
+        a morning in which the backlog could have been assigned.
+        """
+        if self._clock is not None and now < self._clock:
             now = self._clock
+        decisions: list[Decision] = []
+        while self._waiting:
+            last_chance = self._heap[0][0] if self._heap else None
+            moments = [t for t in (last_chance, self._next_capacity) if t is not None]
+            if not moments or min(moments) > now:
+                break
+            at = max(min(moments), self._clock) if self._clock is not None else min(moments)
+            self._clock = at
+            if last_chance is not None and last_chance <= at:
+                decisions += self._expire(at)
+            if self._next_capacity is not None and self._next_capacity <= at:
+                decisions += self._drain(at)
+                self._next_capacity = self._capacity_event_after(at)
         self._clock = now
-        decisions = self._escalate_expired(now)
-        if self._waiting and (self._next_capacity is None or now >= self._next_capacity):
-            decisions.extend(self._drain(now))
-            self._next_capacity = self._capacity_event_after(now)
-        self._forget_old(now)
+        decisions += self._timeouts_until(now)
+        decisions += self._expire(now)
+        self._prune(now)
         return decisions
 
-    def _escalate_expired(self, now: datetime) -> list[Decision]:
+    # -- people's feedback ---------------------------------------------------------------
+
+    def accept(self, mention_id: str, employee_id: str, now: datetime) -> list[Decision]:
+        """The employee accepted the assignment: it is no longer taken back on a timeout."""
+        self._own(mention_id, employee_id).accepted = True
+        return [Decision(feedback=Feedback(kind="accepted", mention_id=mention_id,
+                                           employee_id=employee_id, at=now))]  # fmt: skip
+
+    def done(
+        self, mention_id: str, employee_id: str, minutes: float, now: datetime
+    ) -> list[Decision]:
+        """Answered, in ``minutes``: the ledger is corrected by the difference from the estimate."""
+        opened = self._own(mention_id, employee_id)
+        feedback = Feedback(
+            kind="done", mention_id=mention_id, employee_id=employee_id, at=now, minutes=minutes
+        )
+        self._apply_feedback(feedback, opened)
+        return [Decision(feedback=feedback)]
+
+    def decline(
+        self, mention_id: str, employee_id: str, reason: str, now: datetime
+    ) -> list[Decision]:
+        """The employee cannot take it: give the time back and route it to someone else."""
+        self._own(mention_id, employee_id)
+        feedback = Feedback(
+            kind="declined", mention_id=mention_id, employee_id=employee_id, at=now, reason=reason
+        )
+        return self.tick(now) + self._reroute(feedback)
+
+    def _own(self, mention_id: str, employee_id: str) -> _Open:
+        opened = self._open.get(mention_id)
+        if opened is None or opened.assignment.employee_id != employee_id:
+            raise KeyError(f"{mention_id} is not an open assignment of {employee_id}")
+        return opened
+
+    def _reroute(self, feedback: Feedback) -> list[Decision]:
+        opened = self._open[feedback.mention_id]
+        self._apply_feedback(feedback, opened)
+        now = self._clock or feedback.at
+        declined_by = opened.declined_by | {feedback.employee_id}
+        waiting = _Waiting(
+            opened.mention,
+            opened.classification,
+            self._need(opened.mention, opened.classification),
+            opened.assignment.due_at,
+            excluded=declined_by,
+        )
+        del self._open[feedback.mention_id]
+        decisions = [Decision(feedback=feedback)]
+        if len(declined_by) >= self.options.max_declines:
+            reason = f"declined {len(declined_by)} times ({feedback.reason or feedback.kind})"
+            decisions.append(self._escalate(opened.mention, opened.classification,
+                                            waiting.need, now, reason))  # fmt: skip
+            return decisions
+        decisions.append(self._arrive(waiting, now))
+        return decisions + self._drain(now)  # the time given back may serve the backlog
+
+    def _timeouts_until(self, now: datetime) -> list[Decision]:
+        decisions: list[Decision] = []
+        while self._timeouts and self._timeouts[0][0] <= now:
+            at, mention_id = heapq.heappop(self._timeouts)
+            opened = self._open.get(mention_id)
+            if opened is None or opened.accepted or opened.assignment.assigned_at > at:
+                continue
+            feedback = Feedback(kind="timed_out", mention_id=mention_id,
+                                employee_id=opened.assignment.employee_id, at=at,
+                                reason="not accepted in time")  # fmt: skip
+            decisions += self._reroute(feedback)
+        return decisions
+
+    # -- the backlog ---------------------------------------------------------------------
+
+    def _expire(self, now: datetime) -> list[Decision]:
+        """Waiting mentions at their last chance: anyone available takes them, else escalate."""
         decisions = []
         while self._heap and self._heap[0][0] <= now:
             _, _, mention_id = heapq.heappop(self._heap)
             waiting = self._waiting.pop(mention_id, None)
             if waiting is None:
                 continue
-            sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
-            reason = f"SLA of {sla:g} min passed with nobody available"
-            decisions.append(
-                self._not_assigned(
-                    "escalated", waiting.mention, waiting.classification, now, reason
+            decision = self._offer(waiting, now, last_chance=True, quiet=True)
+            if decision is None:
+                sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
+                reason = f"SLA of {sla:g} min about to pass with nobody available"
+                decision = self._escalate(
+                    waiting.mention, waiting.classification, waiting.need, now, reason
                 )
-            )
+            decisions.append(decision)
         return decisions
 
     def _drain(self, now: datetime) -> list[Decision]:
@@ -163,97 +272,82 @@ class Router:
             waiting = self._waiting.get(mention_id)
             if waiting is None:
                 continue
-            chosen = self._choose(self._candidates_for(waiting.need), waiting.need, now)
-            if chosen is None:
-                continue
-            del self._waiting[mention_id]
-            decisions.append(
-                self._assign(
-                    chosen,
-                    waiting.mention,
-                    waiting.classification,
-                    waiting.need,
-                    now,
-                    waiting.due_at,
-                )
-            )
+            decision = self._offer(waiting, now, quiet=True)
+            if decision is not None:
+                del self._waiting[mention_id]
+                decisions.append(decision)
         if decisions:
             self._heap = [item for item in self._heap if item[2] in self._waiting]
             heapq.heapify(self._heap)
         return decisions
 
-    # -- rebuilding from the decision log --------------------------------------------------
+    # -- deciding one mention ------------------------------------------------------------
 
-    def apply(self, decision: Decision) -> None:
-        """Fold a previously logged decision into the state, without deciding anything."""
-        outcome = decision.outcome
-        at = outcome.assigned_at if isinstance(outcome, Assignment) else outcome.decided_at
-        if self._clock is None or at > self._clock:
-            self._clock = at
-            self._next_capacity = None
-        self._decided.setdefault(outcome.mention_id, outcome.due_at)
-        if isinstance(outcome, Assignment):
-            self._waiting.pop(outcome.mention_id, None)
-            self.ledger.adjust(outcome.employee_id, outcome.assigned_at, outcome.estimated_minutes)
-        elif outcome.status == "backlogged" and decision.mention and decision.classification:
-            need = self._need(decision.mention, decision.classification)
-            self._enqueue(_Waiting(decision.mention, decision.classification, need, outcome.due_at))
-        else:
-            self._waiting.pop(outcome.mention_id, None)
-
-    def rebuild(self, decisions: Iterable[Decision]) -> int:
-        count = 0
-        for decision in decisions:
-            self.apply(decision)
-            count += 1
-        self._heap = [item for item in self._heap if item[2] in self._waiting]
-        heapq.heapify(self._heap)
-        return count
-
-    # -- internals -----------------------------------------------------------------------
-
-    def _need(self, mention: Mention, classification: Classification) -> Need:
-        return Need(
-            platform=mention.platform,
-            language=classification.language,
-            topic=classification.topic,
-            minutes=self.taxonomy.handling_minutes(classification.topic),
+    def _offer(
+        self,
+        waiting: _Waiting,
+        now: datetime,
+        *,
+        arriving: bool = False,
+        last_chance: bool = False,
+        quiet: bool = False,
+    ) -> Decision | None:
+        """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``)."""
+        mention, classification, need = waiting.mention, waiting.classification, waiting.need
+        weight = self.taxonomy.weight(classification.urgency)
+        offer = Offer(need, weight, now, last_chance=last_chance)
+        candidates = [e for e in self._candidates_for(need) if e.id not in waiting.excluded]
+        chosen, note = self._sticky_choice(mention, need, now, candidates)
+        if chosen is None:
+            chosen, note = self.policy.choose(
+                offer, candidates, self.ledger, self._available(need, now)
+            )
+        if chosen is None and quiet:
+            return None
+        audit = self._audit(need, weight, now, candidates, chosen, note)
+        if chosen is not None:
+            self.policy.assigned(chosen, offer)
+            return self._assign(chosen, waiting, now, audit)
+        ruled_out = Counter(c.ruled_out.split(" (")[0] for c in audit.considered if c.ruled_out)
+        why = _summarize(ruled_out) if ruled_out else note
+        reason = f"none of {len(candidates)} candidates taken now: {why}"
+        if arriving:
+            self._enqueue(waiting)
+        return Decision(
+            outcome=self._backlog_outcome(waiting, now, reason),
+            mention=mention,
+            classification=classification,
+            audit=audit,
         )
 
-    def _candidates_for(self, need: Need) -> tuple[Employee, ...]:
-        key = (need.platform, need.language, need.topic)
-        found = self._candidates.get(key)
-        if found is None:
-            fits = [e for e in self.roster if structural_gap(e, need) is None]
-            found = tuple(sorted(fits, key=lambda e: (-e.skills[need.topic], e.id)))
-            self._candidates[key] = found
-        return found
+    def _arrive(self, waiting: _Waiting, now: datetime) -> Decision:
+        decision = self._offer(waiting, now, arriving=True)
+        assert decision is not None
+        return decision
 
-    def _choose(
-        self, candidates: tuple[Employee, ...], need: Need, now: datetime
-    ) -> Employee | None:
-        """Highest proficiency among the available; ties go to the most budget left (share)."""
-        best: Employee | None = None
-        best_share = -1.0
-        for employee in candidates:
-            if best is not None and employee.skills[need.topic] < best.skills[need.topic]:
-                break
-            if availability_gap(employee, need, self.ledger, now) is not None:
+    def _available(self, need: Need, now: datetime) -> _Availability:
+        return _Availability(self.ledger, need, now)
+
+    def _sticky_choice(
+        self, mention: Mention, need: Need, now: datetime, candidates: Sequence[Employee]
+    ) -> tuple[Employee | None, str]:
+        """The employee who answered this conversation or author before, when still eligible."""
+        window = timedelta(minutes=self.options.stickiness_minutes)
+        for key in _sticky_keys(mention):
+            previous = self._sticky.get(key)
+            if previous is None or now - previous[1] > window:
                 continue
-            share = self.ledger.remaining(employee.id, now) / employee.budget_minutes_per_day
-            if share > best_share:
-                best, best_share = employee, share
-        return best
+            employee = self._by_id.get(previous[0])
+            if employee is None or employee not in candidates:
+                continue
+            if availability_gap(employee, need, self.ledger, now) is None:
+                return employee, f"answered {key.split(':', 1)[0]} before"
+        return None, ""
 
     def _assign(
-        self,
-        employee: Employee,
-        mention: Mention,
-        classification: Classification,
-        need: Need,
-        now: datetime,
-        due_at: datetime,
+        self, employee: Employee, waiting: _Waiting, now: datetime, audit: Audit
     ) -> Decision:
+        mention, classification, need = waiting.mention, waiting.classification, waiting.need
         self.ledger.spend(employee.id, now, need.minutes)
         score = employee.skills[need.topic] * self.taxonomy.weight(classification.urgency)
         assignment = Assignment(
@@ -269,9 +363,42 @@ class Router:
             estimated_minutes=need.minutes,
             created_at=mention.created_at,
             assigned_at=now,
-            due_at=due_at,
+            due_at=waiting.due_at,
         )
-        return Decision(outcome=assignment)
+        decision = Decision(
+            outcome=assignment, mention=mention, classification=classification, audit=audit
+        )
+        self._track(decision, waiting.excluded)
+        return decision
+
+    def _track(self, decision: Decision, declined_by: frozenset[str] = frozenset()) -> None:
+        """Remember an assignment as open (for feedback) and its conversation as sticky."""
+        assignment = decision.outcome
+        assert isinstance(assignment, Assignment)
+        if decision.mention is not None and decision.classification is not None:
+            self._open[assignment.mention_id] = _Open(
+                assignment, decision.mention, decision.classification, declined_by=declined_by
+            )
+            for key in _sticky_keys(decision.mention):
+                self._sticky[key] = (assignment.employee_id, assignment.assigned_at)
+        timeout = self.options.accept_timeout_minutes
+        if timeout is not None:
+            due = assignment.assigned_at + timedelta(minutes=timeout)
+            heapq.heappush(self._timeouts, (due, assignment.mention_id))
+
+    def _escalate(
+        self,
+        mention: Mention,
+        classification: Classification,
+        need: Need,
+        now: datetime,
+        reason: str,
+    ) -> Decision:
+        best = next(iter(self._candidates_for(need)), None)
+        targets = self.options.escalation_targets
+        target = targets.get(best.team) if best is not None else None
+        target = target or targets.get("*") or self.options.default_escalation_target
+        return self._not_assigned("escalated", mention, classification, now, reason, target)
 
     def _not_assigned(
         self,
@@ -280,9 +407,8 @@ class Router:
         classification: Classification,
         now: datetime,
         reason: str,
+        escalated_to: str | None = None,
     ) -> Decision:
-        """The outcome for a mention nobody takes; a backlogged one keeps what rebuilding needs."""
-        sla = timedelta(minutes=self.taxonomy.sla_minutes(classification.urgency))
         outcome = NotAssigned(
             status=status,
             mention_id=mention.id,
@@ -293,26 +419,173 @@ class Router:
             reason=reason,
             created_at=mention.created_at,
             decided_at=now,
-            due_at=mention.created_at + sla,
+            due_at=self._due(mention, classification),
+            escalated_to=escalated_to,
         )
-        if status == "backlogged":
-            return Decision(outcome=outcome, mention=mention, classification=classification)
         return Decision(outcome=outcome)
+
+    def _backlog_outcome(self, waiting: _Waiting, now: datetime, reason: str) -> NotAssigned:
+        mention, classification = waiting.mention, waiting.classification
+        return NotAssigned(
+            status="backlogged",
+            mention_id=mention.id,
+            platform=mention.platform,
+            topic=classification.topic,
+            urgency=classification.urgency,
+            language=classification.language,
+            reason=reason,
+            created_at=mention.created_at,
+            decided_at=now,
+            due_at=waiting.due_at,
+        )
+
+    def _audit(
+        self,
+        need: Need,
+        weight: float,
+        now: datetime,
+        candidates: Sequence[Employee],
+        chosen: Employee | None,
+        note: str,
+    ) -> Audit:
+        limit = self.options.audit_limit
+        considered = []
+        for employee in candidates[:limit]:
+            value = round(employee.skills[need.topic] * weight, 6)
+            gap = availability_gap(employee, need, self.ledger, now)
+            considered.append(Candidate(employee_id=employee.id, value=value, ruled_out=gap))
+        return Audit(
+            policy=self.policy.name,
+            considered=tuple(considered),
+            more_considered=max(0, len(candidates) - limit),
+            not_considered=self._gaps[_key(need)],
+            chosen=chosen.id if chosen is not None else None,
+            note=note,
+        )
+
+    # -- rebuilding from the decision log --------------------------------------------------
+
+    def apply(self, decision: Decision) -> None:
+        """Fold a previously logged decision into the state, without deciding anything."""
+        if decision.feedback is not None:
+            opened = self._open.get(decision.feedback.mention_id)
+            if opened is not None:
+                self._apply_feedback(decision.feedback, opened)
+            self._advance_clock(decision.feedback.at)
+            return
+        outcome = decision.outcome
+        assert outcome is not None
+        at = outcome.assigned_at if isinstance(outcome, Assignment) else outcome.decided_at
+        self._advance_clock(at)
+        if outcome.mention_id not in self._decided and decision.mention and decision.classification:
+            need = self._need(decision.mention, decision.classification)
+            self._learn(decision.mention, decision.classification, need, self._candidates_for(need))
+        self._decided.setdefault(outcome.mention_id, outcome.due_at)
+        if isinstance(outcome, Assignment):
+            self._waiting.pop(outcome.mention_id, None)
+            self.ledger.adjust(outcome.employee_id, outcome.assigned_at, outcome.estimated_minutes)
+            previous = self._open.get(outcome.mention_id)
+            self._track(decision, previous.declined_by if previous else frozenset())
+        elif outcome.status == "backlogged" and decision.mention and decision.classification:
+            if outcome.mention_id not in self._waiting:
+                need = self._need(decision.mention, decision.classification)
+                excluded = self._open.pop(outcome.mention_id, None)
+                declined = excluded.declined_by if excluded else frozenset()
+                waiting = _Waiting(
+                    decision.mention, decision.classification, need, outcome.due_at, declined
+                )
+                self._enqueue(waiting)
+        else:
+            self._waiting.pop(outcome.mention_id, None)
+            self._open.pop(outcome.mention_id, None)
+
+    def rebuild(self, decisions: Iterable[Decision]) -> int:
+        count = 0
+        for decision in decisions:
+            self.apply(decision)
+            count += 1
+        self._heap = [item for item in self._heap if item[2] in self._waiting]
+        heapq.heapify(self._heap)
+        return count
+
+    def _advance_clock(self, at: datetime) -> None:
+        if self._clock is None or at > self._clock:
+            self._clock = at
+
+    def _apply_feedback(self, feedback: Feedback, opened: _Open) -> None:
+        assignment = opened.assignment
+        if feedback.kind == "accepted":
+            opened.accepted = True
+        elif feedback.kind == "done":
+            actual = feedback.minutes if feedback.minutes is not None else 0.0
+            self.ledger.adjust(
+                assignment.employee_id,
+                assignment.assigned_at,
+                actual - assignment.estimated_minutes,
+            )
+            self._open.pop(feedback.mention_id, None)
+        else:  # declined or timed out: the time is given back, the mention goes elsewhere
+            self.ledger.adjust(
+                assignment.employee_id, assignment.assigned_at, -assignment.estimated_minutes
+            )
+            opened.declined_by = opened.declined_by | {feedback.employee_id}
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _need(self, mention: Mention, classification: Classification) -> Need:
+        return Need(
+            platform=mention.platform,
+            language=classification.language,
+            topic=classification.topic,
+            minutes=self.taxonomy.handling_minutes(classification.topic),
+        )
+
+    def _due(self, mention: Mention, classification: Classification) -> datetime:
+        sla = self.taxonomy.sla_minutes(classification.urgency)
+        return mention.created_at + timedelta(minutes=sla)
+
+    def _last_chance(self, due_at: datetime, classification: Classification) -> datetime:
+        sla = self.taxonomy.sla_minutes(classification.urgency)
+        return due_at - timedelta(minutes=sla * self.options.escalation_lead)
+
+    def _candidates_for(self, need: Need) -> tuple[Employee, ...]:
+        """Everyone who could ever take such a mention, most proficient first (indexed)."""
+        key = _key(need)
+        found = self._candidates.get(key)
+        if found is None:
+            gaps = {e.id: structural_gap(e, need) for e in self.roster}
+            fits = [e for e in self.roster if gaps[e.id] is None]
+            found = tuple(sorted(fits, key=lambda e: (-e.skills[need.topic], e.id)))
+            self._candidates[key] = found
+            kinds = Counter((gap or "").split(" (")[0] for gap in gaps.values() if gap)
+            self._gaps[key] = dict(sorted(kinds.items()))
+        return found
+
+    def _learn(
+        self,
+        mention: Mention,
+        classification: Classification,
+        need: Need,
+        candidates: Sequence[Employee],
+    ) -> None:
+        """Tell the price learner what this mention could have earned from whom."""
+        if self.options.policy != "adaptive" or not candidates:
+            return
+        weight = self.taxonomy.weight(classification.urgency)
+        options = tuple((e.id, e.skills[need.topic] * weight) for e in candidates[:16])
+        self.prices.observe(Arrival(mention.created_at, need.minutes, options))
 
     def _enqueue(self, waiting: _Waiting) -> None:
         self._waiting[waiting.mention.id] = waiting
-        heapq.heappush(self._heap, (waiting.due_at, self._seq, waiting.mention.id))
+        last_chance = self._last_chance(waiting.due_at, waiting.classification)
+        heapq.heappush(self._heap, (last_chance, self._seq, waiting.mention.id))
         self._seq += 1
-
-    def _structural_reasons(self, need: Need) -> str:
-        counts = Counter(structural_gap(e, need) or "" for e in self.roster)
-        return _summarize(counts)
-
-    def _availability_reasons(
-        self, candidates: Iterable[Employee], need: Need, now: datetime
-    ) -> str:
-        counts = Counter(availability_gap(e, need, self.ledger, now) or "" for e in candidates)
-        return _summarize(counts)
+        if len(self._waiting) == 1 or self._next_capacity is None:
+            # Capacity events are a pure function of the roster and the clock, so a router
+            # rebuilt from its log visits exactly the moments the original did.
+            self._next_capacity = self._capacity_event_after(
+                self._clock or waiting.mention.created_at
+            )
 
     def _capacity_event_after(self, now: datetime) -> datetime:
         """The next moment someone's hours begin or someone's budget day resets."""
@@ -324,35 +597,51 @@ class Router:
             events.append(min(employee.hours.next_start(local), midnight))
         return min(events)
 
-    def _forget_old(self, now: datetime) -> None:
-        if len(self._decided) < 100_000:
+    def _prune(self, now: datetime) -> None:
+        self._since_prune += 1
+        if self._since_prune < _PRUNE_EVERY:
             return
-        horizon = now - DEDUP_RETENTION
+        self._since_prune = 0
+        horizon = now - RETENTION
         self._decided = {m: due for m, due in self._decided.items() if due >= horizon}
+        self._open = {m: o for m, o in self._open.items() if o.assignment.due_at >= horizon}
+        self._sticky = {k: v for k, v in self._sticky.items() if v[1] >= horizon}
 
 
-def _summarize(counts: Counter[str]) -> str:
-    """``"3 outside working hours; 2 not enough budget left"``: counts per kind of reason.
+@dataclass(frozen=True, slots=True)
+class _Availability:
+    """Whether an employee can take a given need at a given moment (hours and budget)."""
 
-    A kind given with one detail only keeps it: ``"1 not enough budget left (5 min < 10 min)"``.
-    """
-    details: dict[str, set[str]] = {}
-    kinds: Counter[str] = Counter()
-    for why, n in counts.items():
-        kind = why.split(" (")[0]
-        kinds[kind] += n
-        details.setdefault(kind, set()).add(why)
-    counts = Counter(
-        {(next(iter(details[k])) if len(details[k]) == 1 else k): n for k, n in kinds.items()}
-    )
+    ledger: BudgetLedger
+    need: Need
+    now: datetime
+
+    def __call__(self, employee: Employee) -> bool:
+        return availability_gap(employee, self.need, self.ledger, self.now) is None
+
+
+def _key(need: Need) -> tuple[str, str, str]:
+    return (need.platform, need.language, need.topic)
+
+
+def _sticky_keys(mention: Mention) -> list[str]:
+    keys = []
+    if mention.conversation_id:
+        keys.append(f"conversation:{mention.conversation_id}")
+    keys.append(f"author:{mention.platform}:{mention.author.id}")
+    return keys
+
+
+def _summarize(counts: Mapping[str, int]) -> str:
+    """``"3 outside working hours; 2 not enough budget left"``: counts per kind of reason."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     parts = [f"{n} {why}" for why, n in ranked if why]
     return "; ".join(parts) if parts else "roster is empty"
 
 
-def is_terminal(outcome: Outcome) -> bool:
+def is_terminal(decision: Decision) -> bool:
     """Assigned, escalated and rejected are final; backlogged may still change."""
-    return outcome.status != "backlogged"
+    return decision.outcome is not None and decision.outcome.status != "backlogged"
 
 
-__all__ = ["Decision", "Router", "is_terminal"]
+__all__ = ["Decision", "Router", "RouterOptions", "is_terminal"]

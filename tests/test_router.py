@@ -74,7 +74,7 @@ def test_budget_is_never_exceeded_and_overflow_waits_in_backlog(taxonomy: Taxono
     waiting = results[2]
     assert isinstance(waiting, NotAssigned)
     assert waiting.status == "backlogged"
-    assert "1 not enough budget left (5 min < 10 min)" in waiting.reason
+    assert "1 not enough budget left" in waiting.reason
     assert router.ledger.used("anna", T0) == 20
 
 
@@ -130,10 +130,11 @@ def test_mentions_past_their_sla_are_escalated(taxonomy: Taxonomy) -> None:
     router = Router([employee("anna", hours="mon-fri 12:00-17:00")], taxonomy)
     early = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     outcomes(router, ("m1", early, "billing", Urgency.HIGH))
-    [escalated] = router.tick(early + minutes(61))
+    [escalated] = router.tick(early + minutes(55))  # the last chance: 10% of the SLA before it
     assert isinstance(escalated.outcome, NotAssigned)
     assert escalated.outcome.status == "escalated"
-    assert "SLA of 60 min passed" in escalated.outcome.reason
+    assert "SLA of 60 min about to pass" in escalated.outcome.reason
+    assert escalated.outcome.escalated_to == "team-lead"
     assert router.backlog_size == 0
 
 

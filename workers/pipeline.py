@@ -119,10 +119,11 @@ class RoutingStage:
             return
         self._queue.publish(
             self._topics.decisions,
-            [(d.outcome.mention_id, encode_decision(d)) for d in decisions],
+            [(d.mention_id, encode_decision(d)) for d in decisions],
         )
         for decision in decisions:
-            self._metrics.observe_outcome(decision.outcome)
+            if decision.outcome is not None:
+                self._metrics.observe_outcome(decision.outcome)
         self._metrics.backlog.set(self._router.backlog_size)
         self._metrics.set_budget_remaining(budget_remaining_by_team(self._router))
 
@@ -177,7 +178,8 @@ class DeliveryStage:
         if not records:
             return 0
         started = time.perf_counter()
-        outcomes = [decode_decision(r.value).outcome for r in records]
+        decisions = [decode_decision(r.value) for r in records]
+        outcomes = [d.outcome for d in decisions if d.outcome is not None]
         self._queue.publish(
             self._topics.assignments, [(o.mention_id, encode_outcome(o)) for o in outcomes]
         )

@@ -133,7 +133,8 @@ class Replay:
                         progress(count)
             checkpoint.done = True
             checkpoint.save()
-            outcomes = (d.outcome for d in decisions_in(queue, self._topics.decisions))
+            logged = decisions_in(queue, self._topics.decisions)
+            outcomes = (d.outcome for d in logged if d.outcome is not None)
             summary = Summary.from_outcomes(outcomes, self._router.roster)
         finally:
             routing.close()

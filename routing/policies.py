@@ -1,0 +1,234 @@
+"""Routing policies: whom to give a mention among those who could take it right now.
+
+Every policy sees the same candidates (structurally eligible, most proficient first) and may
+only pick one who is available (inside working hours, budget left), so no policy can break a
+hard constraint. They differ in the choice:
+
+- ``greedy``: the highest value (proficiency x urgency weight), no balance.
+- ``balance``: value discounted by budget already used, ``1 - e^(f-1)`` (Mehta et al. 2007).
+- ``round-robin``: the next available person in a fixed rotation (Chatwoot's default).
+- ``least-loaded``: the available person with the largest share of budget left ("most available").
+- ``adaptive`` (the default): value minus the price of the person's time, with prices learned
+  from recent traffic (Devanur and Hayes 2009); a mention worth less than the time it would take
+  now waits while its SLA leaves slack, and takes its last chance before the deadline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from routing.eligibility import Need
+from routing.ledger import BudgetLedger
+from routing.models import Employee
+from routing.prices import PriceBook
+
+_BALANCE_CEILING = 1.0 - math.exp(-1.0)  # the discount of someone with an untouched budget
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One mention on offer at ``now``, with what it is worth per unit of proficiency."""
+
+    need: Need
+    weight: float
+    now: datetime
+    last_chance: bool = False
+
+
+Available = Callable[[Employee], bool]
+
+
+class Policy(Protocol):
+    """Chooses among candidates; returns the choice (or None) and a note for the audit."""
+
+    name: str
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]: ...
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        """Told of every assignment (for policies that keep state)."""
+        ...
+
+
+def _share_left(ledger: BudgetLedger, employee: Employee, now: datetime) -> float:
+    return ledger.remaining(employee.id, now) / employee.budget_minutes_per_day
+
+
+class GreedyPolicy:
+    """Highest proficiency among the available; ties go to the larger share of budget left."""
+
+    name = "greedy"
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]:
+        topic = offer.need.topic
+        best: Employee | None = None
+        best_share = -1.0
+        for employee in candidates:
+            if best is not None and employee.skills[topic] < best.skills[topic]:
+                break
+            if not available(employee):
+                continue
+            share = _share_left(ledger, employee, offer.now)
+            if share > best_share:
+                best, best_share = employee, share
+        return best, "highest value"
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        return None
+
+
+class BalancePolicy:
+    """Value discounted by ``1 - e^(f-1)``, f the fraction of today's budget already used."""
+
+    name = "balance"
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]:
+        topic = offer.need.topic
+        best: Employee | None = None
+        best_score = 0.0
+        for employee in candidates:
+            if employee.skills[topic] * _BALANCE_CEILING <= best_score:
+                break  # nobody further down can beat it, even with an untouched budget
+            if not available(employee):
+                continue
+            used = 1.0 - _share_left(ledger, employee, offer.now)
+            score = employee.skills[topic] * (1.0 - math.exp(used - 1.0))
+            if score > best_score:
+                best, best_score = employee, score
+        return best, "highest budget-discounted value"
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        return None
+
+
+class LeastLoadedPolicy:
+    """The available candidate with the largest share of today's budget left."""
+
+    name = "least-loaded"
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]:
+        free = [e for e in candidates if available(e)]
+        if not free:
+            return None, "most budget left"
+        best = min(free, key=lambda e: (-_share_left(ledger, e, offer.now), e.id))
+        return best, "most budget left"
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        return None
+
+
+class RoundRobinPolicy:
+    """The next available candidate after the last one assigned, in a fixed rotation."""
+
+    name = "round-robin"
+
+    def __init__(self, roster: Sequence[Employee]) -> None:
+        self._order = {e.id: i for i, e in enumerate(sorted(roster, key=lambda e: e.id))}
+        self._last = -1
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]:
+        size = len(self._order)
+        ranked = sorted(candidates, key=lambda e: (self._order[e.id] - self._last - 1) % size)
+        for employee in ranked:
+            if available(employee):
+                return employee, "next in rotation"
+        return None, "next in rotation"
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        self._last = self._order[employee.id]
+
+
+class AdaptivePolicy:
+    """Value minus the learned price of the employee's time; low-value work waits for slack.
+
+    ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``.
+    The best positive bid wins. When no bid is positive the mention is deferred: it is offered
+    again when capacity frees up, and at its last chance before the SLA passes any available
+    employee takes it (an answer is worth more than an escalation).
+    """
+
+    name = "adaptive"
+
+    def __init__(self, prices: PriceBook) -> None:
+        self.prices = prices
+
+    def choose(
+        self,
+        offer: Offer,
+        candidates: Sequence[Employee],
+        ledger: BudgetLedger,
+        available: Available,
+    ) -> tuple[Employee | None, str]:
+        topic, minutes = offer.need.topic, offer.need.minutes
+        best: Employee | None = None
+        best_key = (-math.inf, -1.0)
+        for employee in candidates:
+            value = employee.skills[topic] * offer.weight
+            if value < best_key[0]:
+                break  # prices are never negative: nobody further down can bid higher
+            if not available(employee):
+                continue
+            bid = value - self.prices.price(employee.id, offer.now) * minutes
+            key = (round(bid, 9), _share_left(ledger, employee, offer.now))  # ties: most left
+            if key > best_key:
+                best, best_key = employee, key
+        best_bid = best_key[0]
+        if best is None:
+            return None, "nobody available"
+        if best_bid < 0 and not offer.last_chance:
+            return None, f"deferred: worth {best_bid:+.2f} after the price of time"
+        return best, f"best bid {best_bid:+.2f} after the price of time"
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        return None
+
+
+POLICIES = ("adaptive", "greedy", "balance", "round-robin", "least-loaded")
+
+
+def make_policy(name: str, roster: Sequence[Employee], prices: PriceBook) -> Policy:
+    if name == "adaptive":
+        return AdaptivePolicy(prices)
+    if name == "greedy":
+        return GreedyPolicy()
+    if name == "balance":
+        return BalancePolicy()
+    if name == "round-robin":
+        return RoundRobinPolicy(roster)
+    if name == "least-loaded":
+        return LeastLoadedPolicy()
+    raise ValueError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)}")
