@@ -88,6 +88,16 @@ class WorkingHours:
         waits = [((s - m) % _WEEK) or _WEEK for s, _ in self._intervals]
         return base + timedelta(minutes=min(waits))
 
+    def next_wind_down(self, local: datetime, lead_minutes: int) -> datetime:
+        """The first moment strictly after ``local`` that is ``lead_minutes`` before a shift ends.
+
+        Budget left at the end of a shift is lost at midnight; that is when to spend it.
+        """
+        base = local.replace(second=0, microsecond=0)
+        m = base.weekday() * 24 * 60 + base.hour * 60 + base.minute
+        waits = [((max(s, e - lead_minutes) - m) % _WEEK) or _WEEK for s, e in self._intervals]
+        return base + timedelta(minutes=min(waits))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, WorkingHours) and other._intervals == self._intervals
 

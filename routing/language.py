@@ -26,7 +26,9 @@ _WORDS: dict[str, str] = {
         went make made know need want one well really please thanks thank help back via lol im
         dont cant wont didnt doesnt isnt don didn doesn isn wasn won ll ve re hey hi guys sorry
         anyone anything nothing something someone way time day hours wait waiting customer
-        flight delayed order worst best great good bad love hate thing
+        flight delayed order worst best great good bad love hate thing thx awesome amazing
+        impressive literally minutes took slow unfriendly star stars come guys seriously
+        again ever should would
     """,
     "nl": """
         de het een en van in is op te dat die niet ik je jij jou jouw u uw we wij ze zij hij hem
@@ -39,7 +41,10 @@ _WORDS: dict[str, str] = {
         helaas goed slecht mee zelf na nee ja omdat want dus toen sinds zonder tegen onder
         tussen weet weten krijg krijgen gekregen kom komt komen besteld bestelling pakket
         levering bezorgd klantenservice vertraging trein uur dagen minuten nou hoor ff mag nieuw
-        nieuwe me
+        nieuwe me lekker lekkere gezellig gezellige zeer jammer prima leuk leuke vriendelijk
+        vriendelijke bediening eten vers verse vlees eigenlijk mooi mooie snel snelle duur
+        goedkoop zeker heerlijk heerlijke klant klanten storing factuur abonnement monteur
+        zenders beeld haperen kapot stuk weg bellen gebeld wachten antwoord reactie
     """,
     "de": """
         der die das den dem des ein eine einen einem einer und ist sind nicht ich du er sie es
@@ -72,7 +77,18 @@ _WORDS: dict[str, str] = {
 # Letter patterns that are common in one language and rare in the others, with their weight.
 _PATTERNS: dict[str, tuple[tuple[str, float], ...]] = {
     "en": (("th", 0.5), ("wh", 0.6), ("ght", 0.5), ("ing", 0.2), ("sh", 0.2)),
-    "nl": (("ij", 1.0), ("aa", 0.5), ("uu", 0.6), ("oe", 0.3), ("ui", 0.2), ("sch", 0.3)),
+    "nl": (
+        ("ij", 1.0),
+        ("aa", 0.5),
+        ("uu", 0.6),
+        ("oe", 0.3),
+        ("ui", 0.2),
+        ("sch", 0.3),
+        ("tje", 0.6),
+        ("jes", 0.4),
+        ("heid", 0.8),
+        ("lijk", 0.5),
+    ),
     "de": (("ä", 1.0), ("ö", 1.0), ("ü", 1.0), ("ß", 1.0), ("sch", 0.3), ("tz", 0.5)),
     "fr": (("è", 1.0), ("ê", 1.0), ("à", 0.8), ("ç", 1.0), ("é", 0.5), ("eau", 1.0), ("oi", 0.3)),
     "es": (("ñ", 1.0), ("á", 0.6), ("í", 0.6), ("ó", 0.6), ("ción", 1.0)),

@@ -20,12 +20,13 @@ import sklearn
 import skops
 import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.multiclass import OneVsRestClassifier
+from sklearn.svm import LinearSVC
 
 from routing.errors import ModelFormatError, ModelVersionError
 
 FORMAT_NAME = "mention-router-model"
-FORMAT_VERSION = 1
+# Version 2: heads are calibrated linear SVMs (version 1 held logistic regressions).
+FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 _PAYLOAD = "model.skops"
 _MAX_MANIFEST_BYTES = 1 << 20
@@ -43,9 +44,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.ndarray",
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.multiclass.OneVsRestClassifier",
-    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.svm._classes.LinearSVC",
 )
 
 
@@ -164,6 +163,6 @@ def _checked_payload(payload: Any, source: str) -> dict[str, Any]:
         if type(payload[key]) is not kind:
             raise ModelFormatError(f"{source}: model payload part {key!r} is not a {kind.__name__}")
     for head, model in payload["heads"].items():
-        if type(model) is not OneVsRestClassifier:
-            raise ModelFormatError(f"{source}: model head {head!r} is not a one-vs-rest classifier")
+        if type(model) is not LinearSVC:
+            raise ModelFormatError(f"{source}: model head {head!r} is not a linear SVM")
     return payload

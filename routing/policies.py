@@ -37,6 +37,8 @@ class Offer:
     weight: float
     now: datetime
     last_chance: bool = False
+    deadline: datetime | None = None  # the last moment it can still wait for someone better
+    flexible: bool = False  # it may wait past today's shifts (a long SLA)
 
 
 Available = Callable[[Employee], bool]
@@ -196,25 +198,42 @@ class AdaptivePolicy:
         topic, minutes = offer.need.topic, offer.need.minutes
         best: Employee | None = None
         best_key = (-math.inf, -1.0)
+        later: tuple[float, Employee, datetime] | None = None
         for employee in candidates:
             value = employee.skills[topic] * offer.weight
-            if value < best_key[0]:
+            if value < max(best_key[0], later[0] if later else -math.inf):
                 break  # prices are never negative: nobody further down can bid higher
-            if not available(employee):
-                continue
-            bid = value - self.prices.price(employee.id, offer.now) * minutes
-            key = (round(bid, 9), _share_left(ledger, employee, offer.now))  # ties: most left
-            if key > best_key:
-                best, best_key = employee, key
+            price = self.prices.price(employee.id, offer.now) * minutes
+            if available(employee):
+                key = (round(value - price, 9), _share_left(ledger, employee, offer.now))
+                if key > best_key:  # ties: the larger share of budget left
+                    best, best_key = employee, key
+            elif later is None and not offer.last_chance and offer.deadline is not None:
+                starts = _starts_in_time(employee, offer, ledger)
+                if starts is not None:
+                    later = (value - price, employee, starts)
         best_bid = best_key[0]
+        if later is not None and later[0] > best_bid + 1e-9:
+            return None, f"waiting for {later[1].id}, at work from {later[2].isoformat()}"
         if best is None:
             return None, "nobody available"
         if best_bid < 0 and not offer.last_chance:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
+        if offer.flexible and not offer.last_chance:
+            return None, "deferred: its SLA leaves time to use budget that would go unused"
         return best, f"best bid {best_bid:+.2f} after the price of time"
 
     def assigned(self, employee: Employee, offer: Offer) -> None:
         return None
+
+
+def _starts_in_time(employee: Employee, offer: Offer, ledger: BudgetLedger) -> datetime | None:
+    """When an off-duty employee comes to work, if before the offer's deadline with budget."""
+    assert offer.deadline is not None
+    opens = employee.hours.next_open(offer.now.astimezone(employee.zone))
+    if opens >= offer.deadline or not ledger.can_spend(employee.id, opens, offer.need.minutes):
+        return None
+    return opens
 
 
 POLICIES = ("adaptive", "greedy", "balance", "round-robin", "least-loaded")

@@ -79,7 +79,9 @@ class PriceBook:
             return {}
         stride = max(1, -(-len(seen) // self._sample))
         sample = seen[::stride]
-        scale = len(sample) / len(seen) * (self._window / timedelta(days=1))
+        # The sample stands for the traffic of ``span``; it gets that share of a day's budget.
+        span = min(self._window, until - seen[0].at + self._refresh)
+        scale = len(sample) / len(seen) * (span / timedelta(days=1))
         people = sorted({e for a in sample for e, _ in a.options})
         column = {e: i for i, e in enumerate(people)}
         rows, cols, data, values = [], [], [], []

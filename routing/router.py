@@ -42,6 +42,10 @@ class RouterOptions:
     accept_timeout_minutes: float | None = None
     max_declines: int = 2
     audit_limit: int = 5
+    # Minutes before a shift ends when the employee's unspent budget goes to waiting mentions.
+    wind_down_minutes: int = 45
+    # A mention that can wait this long may be held for budget that would otherwise go unused.
+    flexible_hours: float = 1e9
 
 
 @dataclass(slots=True)
@@ -87,6 +91,7 @@ class Router:
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._candidates: dict[tuple[str, str, str], tuple[Employee, ...]] = {}
         self._gaps: dict[tuple[str, str, str], dict[str, int]] = {}
+        self._candidate_ids: dict[tuple[str, str, str], frozenset[str]] = {}
         self._heap: list[tuple[datetime, int, str]] = []  # (last chance, seq, mention id)
         self._waiting: dict[str, _Waiting] = {}
         self._seq = 0
@@ -96,6 +101,7 @@ class Router:
         self._sticky: dict[str, tuple[str, datetime]] = {}
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
+        self._winding_down: set[str] = set()
         self._since_prune = 0
 
     # -- queries -------------------------------------------------------------------------
@@ -168,6 +174,7 @@ class Router:
             if last_chance is not None and last_chance <= at:
                 decisions += self._expire(at)
             if self._next_capacity is not None and self._next_capacity <= at:
+                decisions += self._wind_down(at)
                 decisions += self._drain(at)
                 self._next_capacity = self._capacity_event_after(at)
         self._clock = now
@@ -266,6 +273,51 @@ class Router:
             decisions.append(decision)
         return decisions
 
+    def _wind_down(self, now: datetime) -> list[Decision]:
+        """Spend the last budget of shifts about to end on the most valuable waiting mentions."""
+        decisions = []
+        for employee_id in sorted(self._winding_down):
+            employee = self._by_id[employee_id]
+            options = []
+            for waiting in self._waiting.values():
+                need = waiting.need
+                if employee_id in waiting.excluded or employee_id not in self._ids_for(need):
+                    continue
+                weight = self.taxonomy.weight(waiting.classification.urgency)
+                value = employee.skills[need.topic] * weight
+                options.append((-value / need.minutes, waiting.due_at, waiting.mention.id))
+            for _, _, mention_id in sorted(options):
+                waiting = self._waiting[mention_id]
+                if availability_gap(employee, waiting.need, self.ledger, now) is not None:
+                    continue
+                if self._better_later(waiting, employee, now):
+                    continue
+                weight = self.taxonomy.weight(waiting.classification.urgency)
+                note = "the end of a shift: budget left would go unused"
+                audit = self._audit(waiting.need, weight, now, [employee], employee, note)
+                del self._waiting[mention_id]
+                decisions.append(self._assign(employee, waiting, now, audit))
+        self._winding_down = set()
+        if decisions:
+            self._heap = [item for item in self._heap if item[2] in self._waiting]
+            heapq.heapify(self._heap)
+        return decisions
+
+    def _better_later(self, waiting: _Waiting, employee: Employee, now: datetime) -> bool:
+        """Whether someone more proficient can still take it, now or before its last chance."""
+        need = waiting.need
+        deadline = self._last_chance(waiting.due_at, waiting.classification)
+        mine = employee.skills[need.topic]
+        for other in self._candidates_for(need):
+            if other.skills[need.topic] <= mine:
+                return False
+            if other.id in waiting.excluded:
+                continue
+            opens = other.hours.next_open(now.astimezone(other.zone))
+            if opens < deadline and self.ledger.can_spend(other.id, opens, need.minutes):
+                return True
+        return False
+
     def _drain(self, now: datetime) -> list[Decision]:
         decisions = []
         for _, _, mention_id in sorted(self._heap):
@@ -295,7 +347,11 @@ class Router:
         """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``)."""
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         weight = self.taxonomy.weight(classification.urgency)
-        offer = Offer(need, weight, now, last_chance=last_chance)
+        deadline = self._last_chance(waiting.due_at, classification)
+        flexible = deadline - now > timedelta(hours=self.options.flexible_hours)
+        offer = Offer(
+            need, weight, now, last_chance=last_chance, deadline=deadline, flexible=flexible
+        )
         candidates = [e for e in self._candidates_for(need) if e.id not in waiting.excluded]
         chosen, note = self._sticky_choice(mention, need, now, candidates)
         if chosen is None:
@@ -338,7 +394,7 @@ class Router:
             if previous is None or now - previous[1] > window:
                 continue
             employee = self._by_id.get(previous[0])
-            if employee is None or employee not in candidates:
+            if employee is None or employee.id not in self._ids_for(need):
                 continue
             if availability_gap(employee, need, self.ledger, now) is None:
                 return employee, f"answered {key.split(':', 1)[0]} before"
@@ -548,6 +604,14 @@ class Router:
         sla = self.taxonomy.sla_minutes(classification.urgency)
         return due_at - timedelta(minutes=sla * self.options.escalation_lead)
 
+    def _ids_for(self, need: Need) -> frozenset[str]:
+        key = _key(need)
+        found = self._candidate_ids.get(key)
+        if found is None:
+            found = frozenset(e.id for e in self._candidates_for(need))
+            self._candidate_ids[key] = found
+        return found
+
     def _candidates_for(self, need: Need) -> tuple[Employee, ...]:
         """Everyone who could ever take such a mention, most proficient first (indexed)."""
         key = _key(need)
@@ -572,8 +636,15 @@ class Router:
         if self.options.policy != "adaptive" or not candidates:
             return
         weight = self.taxonomy.weight(classification.urgency)
-        options = tuple((e.id, e.skills[need.topic] * weight) for e in candidates[:16])
-        self.prices.observe(Arrival(mention.created_at, need.minutes, options))
+        deadline = self._last_chance(self._due(mention, classification), classification)
+        options = []
+        for employee in candidates:
+            opens = employee.hours.next_open(mention.created_at.astimezone(employee.zone))
+            if opens <= deadline:  # only who could be at work in time competes for it
+                options.append((employee.id, employee.skills[need.topic] * weight))
+                if len(options) == 16:
+                    break
+        self.prices.observe(Arrival(mention.created_at, need.minutes, tuple(options)))
 
     def _enqueue(self, waiting: _Waiting) -> None:
         self._waiting[waiting.mention.id] = waiting
@@ -588,14 +659,21 @@ class Router:
             )
 
     def _capacity_event_after(self, now: datetime) -> datetime:
-        """The next moment someone's hours begin or someone's budget day resets."""
-        events = []
+        """The next moment capacity changes: hours begin, a budget day resets, or a shift
+        winds down (its unspent budget is offered to the backlog). Who winds down then is
+        kept in ``_winding_down``."""
+        events: list[tuple[datetime, str | None]] = []
+        lead = self.options.wind_down_minutes
         for employee in self.roster:
             local = now.astimezone(employee.zone)
             tomorrow = local + timedelta(days=1)
             midnight = tomorrow.replace(hour=0, minute=0, second=0, microsecond=0)
-            events.append(min(employee.hours.next_start(local), midnight))
-        return min(events)
+            events.append((min(employee.hours.next_start(local), midnight), None))
+            if self.options.policy == "adaptive":
+                events.append((employee.hours.next_wind_down(local, lead), employee.id))
+        first = min(at for at, _ in events)
+        self._winding_down = {e for at, e in events if at == first and e is not None}
+        return first
 
     def _prune(self, now: datetime) -> None:
         self._since_prune += 1

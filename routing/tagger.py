@@ -1,4 +1,10 @@
-"""Turn mentions into classifications: the model's heads, language detection, recorded labels."""
+"""Turn mentions into classifications: the model's heads, language, urgency policy, labels.
+
+The topic falls back to ``unknown`` when the model's confidence in it is below the threshold
+(or it is not a topic of the taxonomy), so the router sends it to generalists instead of
+acting on a wrong guess. With ``use_labels`` recorded labels win over the model, and a
+recorded urgency also wins over the urgency policy: routing on labels measures routing alone.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ from typing import Protocol, TypeVar
 
 from routing.language import detect_language
 from routing.models import UNKNOWN_TOPIC, Classification, Mention, Sentiment, Taxonomy, Urgency
+from routing.urgency import UrgencyAssessor, UrgencyPolicy
 
 LABELS_VERSION = "labels"
+DEFAULT_UNKNOWN_THRESHOLD = 0.35
 
 E = TypeVar("E", Urgency, Sentiment)
 
@@ -22,7 +30,12 @@ class HeadModel(Protocol):
 
 
 class Tagger:
-    """Classifies batches of mentions; with ``use_labels`` recorded labels win over the model."""
+    """Classifies batches of mentions; with ``use_labels`` recorded labels win over the model.
+
+    ``policy`` is the urgency policy (None: the model's urgency as it is); it keeps a bounded
+    memory of recent complaints per author for the repeat-complaint signal, so one tagger
+    should see a stream in order.
+    """
 
     def __init__(
         self,
@@ -30,12 +43,18 @@ class Tagger:
         taxonomy: Taxonomy,
         *,
         use_labels: bool = False,
+        policy: UrgencyPolicy | None = None,
+        unknown_threshold: float = DEFAULT_UNKNOWN_THRESHOLD,
     ) -> None:
         if model is None and not use_labels:
             raise ValueError("a tagger needs a model unless it routes on recorded labels")
+        if not 0.0 <= unknown_threshold <= 1.0:
+            raise ValueError(f"unknown_threshold must be in 0..1, got {unknown_threshold}")
         self.model = model
         self.taxonomy = taxonomy
         self.use_labels = use_labels
+        self.unknown_threshold = unknown_threshold
+        self.urgency = UrgencyAssessor(policy) if policy is not None else None
         self.version = model.version if model is not None else LABELS_VERSION
 
     def tag(self, mentions: Sequence[Mention]) -> list[Classification]:
@@ -48,23 +67,32 @@ class Tagger:
 
     def _one(self, mention: Mention, predicted: Mapping[str, tuple[str, float]]) -> Classification:
         heads = dict(predicted)
-        if self.use_labels:
-            heads.update({head: (label, 1.0) for head, label in mention.labels.items()})
+        labelled = mention.labels if self.use_labels else {}
+        heads.update({head: (label, 1.0) for head, label in labelled.items()})
         topic, topic_p = heads.get("topic", (UNKNOWN_TOPIC, 0.0))
-        if topic not in self.taxonomy.topics:
+        if topic not in self.taxonomy.topics or topic_p < self.unknown_threshold:
             topic = UNKNOWN_TOPIC
-        urgency, urgency_p = heads.get("urgency", (Urgency.NORMAL.value, 0.0))
-        sentiment, sentiment_p = heads.get("sentiment", (Sentiment.NEUTRAL.value, 0.0))
+        urgency_label, urgency_p = heads.get("urgency", (Urgency.NORMAL.value, 0.0))
+        urgency = _member(Urgency, urgency_label, Urgency.NORMAL)
+        sentiment_label, sentiment_p = heads.get("sentiment", (Sentiment.NEUTRAL.value, 0.0))
+        sentiment = _member(Sentiment, sentiment_label, Sentiment.NEUTRAL)
         if mention.lang:
             language, language_p = mention.lang, 1.0
         else:
             language, language_p = detect_language(mention.text)
+        reasons: tuple[str, ...] = ()
+        if self.urgency is not None:
+            assessed = self.urgency.assess(
+                mention, urgency, topic=topic, sentiment=sentiment, sentiment_confidence=sentiment_p
+            )
+            if "urgency" not in labelled:  # a recorded urgency is the truth; nothing to raise
+                urgency, reasons = assessed.urgency, assessed.reasons
         return Classification(
             mention_id=mention.id,
             topic=topic,
-            urgency=_member(Urgency, urgency, Urgency.NORMAL),
+            urgency=urgency,
             language=language,
-            sentiment=_member(Sentiment, sentiment, Sentiment.NEUTRAL),
+            sentiment=sentiment,
             confidence={
                 "topic": round(topic_p, 4),
                 "urgency": round(urgency_p, 4),
@@ -72,6 +100,7 @@ class Tagger:
                 "language": round(language_p, 4),
             },
             model_version=self.version,
+            urgency_reasons=reasons,
         )
 
 

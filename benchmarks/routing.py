@@ -1,0 +1,199 @@
+"""Routing report: every policy against the offline optimum on real airline-tweet traffic.
+
+    python -m benchmarks.routing [--days 2] [--quick]
+
+Scenarios: the airline tweets (../shared/data) with their recorded labels, a roster of 40
+people with mixed skills, hours (four US time zones) and budgets, at three staffing levels
+(total daily budget 0.3x, 1x and 3x the minutes the traffic asks for). Urgency comes from the
+recorded labels: negative tweets about cancelled flights or lost luggage are critical, late
+flights, damaged luggage and booking problems high, other complaints normal, the rest low.
+Each policy routes the same stream; `optimal` is the best assignment with hindsight (MILP).
+Also: decision time per mention with rosters of 1,000 and 10,000 employees (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from connectors.datasets import airline_tweets  # noqa: E402
+from routing.models import (  # noqa: E402
+    Classification,
+    Employee,
+    Mention,
+    Sentiment,
+    Taxonomy,
+    Urgency,
+)
+from routing.optimal import optimal  # noqa: E402
+from routing.policies import POLICIES  # noqa: E402
+from routing.router import Router, RouterOptions  # noqa: E402
+from routing.simulator import Report, final_outcomes, simulate  # noqa: E402
+
+AIRLINE = REPO.parent / "shared" / "data" / "airline_sentiment" / "Tweets.csv"
+HANDLING = {
+    "positive": 2, "neutral": 3, "customer_service_issue": 12, "late_flight": 8,
+    "cancelled_flight": 10, "lost_luggage": 10, "bad_flight": 6, "cant_tell": 5,
+    "flight_booking_problems": 10, "flight_attendant_complaints": 8, "longlines": 5,
+    "damaged_luggage": 10, "unknown": 8,
+}  # fmt: skip
+CRITICAL = {"cancelled_flight", "lost_luggage"}
+HIGH = {"late_flight", "damaged_luggage", "flight_booking_problems"}
+TAXONOMY = Taxonomy.model_validate(
+    {
+        "topics": {t: {"handling_minutes": m} for t, m in HANDLING.items()},
+        "urgency": {
+            "low": {"sla_minutes": 1440, "weight": 1},
+            "normal": {"sla_minutes": 240, "weight": 2},
+            "high": {"sla_minutes": 60, "weight": 4},
+            "critical": {"sla_minutes": 15, "weight": 8},
+        },
+    }
+)
+ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
+SHIFTS = ["mon-fri 07:00-15:00", "mon-fri 11:00-19:00", "mon-sun 08:00-20:00",
+          "sat-sun 09:00-17:00; mon-fri 15:00-23:00", "mon-sun 06:00-14:00"]  # fmt: skip
+STAFFING = {"under-staffed": 0.3, "balanced": 1.0, "over-staffed": 3.0}
+
+
+def urgency_of(labels: dict[str, str]) -> Urgency:
+    topic = labels.get("topic", "")
+    if labels.get("sentiment") != "negative":
+        return Urgency.LOW
+    if topic in CRITICAL:
+        return Urgency.CRITICAL
+    return Urgency.HIGH if topic in HIGH else Urgency.NORMAL
+
+
+def labeled(mentions: Sequence[Mention]) -> list[tuple[Mention, Classification]]:
+    return [
+        (
+            m,
+            Classification(
+                mention_id=m.id,
+                topic=m.labels["topic"] if m.labels["topic"] in HANDLING else "unknown",
+                urgency=urgency_of(m.labels),
+                language="en",
+                sentiment=Sentiment(m.labels["sentiment"]),
+                model_version="labels",
+            ),
+        )
+        for m in mentions
+    ]
+
+
+def roster(size: int, daily_budget: float, seed: int = 11) -> list[Employee]:
+    rng = random.Random(seed)
+    topics = sorted(HANDLING)
+    weights = [rng.uniform(0.5, 1.5) for _ in range(size)]
+    people = []
+    for i in range(size):
+        skills = {t: round(rng.uniform(0.2, 1.0), 2) for t in rng.sample(topics, 6)}
+        budget = daily_budget * weights[i] / sum(weights)
+        people.append(
+            Employee.model_validate(
+                {
+                    "id": f"agent{i:05d}", "name": f"Agent {i}", "team": f"team{i % 4}",
+                    "languages": ["en"], "accounts": {"x": f"@agent{i:05d}"}, "skills": skills,
+                    "budget_minutes_per_day": round(min(max(budget, 5), 24 * 60), 1),
+                    "timezone": ZONES[i % len(ZONES)], "hours": SHIFTS[rng.randrange(len(SHIFTS))],
+                }
+            )
+        )  # fmt: skip
+    return people
+
+
+def scenario_report(
+    items: list[tuple[Mention, Classification]], people: list[Employee]
+) -> dict[str, Any]:
+    best = optimal(items, people, TAXONOMY, time_limit=120)
+    rows: dict[str, Any] = {
+        "optimal": Report.of(best.outcomes, people, "optimal").data
+        | {"upper_bound": round(best.upper_bound, 4), "proven_optimal": best.proven_optimal}
+    }
+    for policy in POLICIES:
+        started = time.perf_counter()
+        decisions = simulate(items, people, TAXONOMY, RouterOptions(policy=policy))
+        report = Report.of(final_outcomes(decisions).values(), people, policy).data
+        report["seconds"] = round(time.perf_counter() - started, 2)
+        rows[policy] = report
+    for row in rows.values():
+        row["value_vs_optimal"] = round(row["total_value"] / best.value, 4) if best.value else None
+    return rows
+
+
+def decision_time(size: int, count: int = 3000) -> dict[str, float]:
+    """Median microseconds per routing decision with a roster of ``size`` employees."""
+    rng = random.Random(5)
+    people = roster(size, daily_budget=size * 60.0)
+    mentions = labeled(list(airline_tweets(AIRLINE))[:count])
+    results = {}
+    for policy in ("adaptive", "greedy"):
+        router = Router(people, TAXONOMY, RouterOptions(policy=policy))
+        timings = []
+        for mention, classification in mentions:
+            at = mention.created_at.replace(hour=rng.randrange(14, 20))  # US working hours
+            started = time.perf_counter_ns()
+            router.route(mention, classification, at)
+            timings.append(time.perf_counter_ns() - started)
+        results[policy] = round(statistics.median(timings) / 1000, 1)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--days", type=int, default=2, help="days of traffic per scenario")
+    parser.add_argument("--quick", action="store_true", help="skip the 10,000-employee timing")
+    args = parser.parse_args()
+    if not AIRLINE.exists():
+        sys.exit(f"the routing report needs {AIRLINE} (the public datasets beside the repository)")
+    mentions = list(airline_tweets(AIRLINE))
+    start = min(m.created_at for m in mentions).replace(hour=0, minute=0, second=0) + timedelta(
+        days=1
+    )
+    window = [m for m in mentions if start <= m.created_at < start + timedelta(days=args.days)]
+    items = labeled(window)
+    demand = sum(HANDLING[c.topic] for _, c in items) / args.days
+    report: dict[str, Any] = {"mentions": len(items), "days": args.days, "scenarios": {}}
+    for name, factor in STAFFING.items():
+        people = roster(40, demand * factor)
+        report["scenarios"][name] = scenario_report(items, people)
+        print_table(name, report["scenarios"][name])
+    sizes = (1000,) if args.quick else (1000, 10_000)
+    report["decision_microseconds_median"] = {str(n): decision_time(n) for n in sizes}
+    print(
+        "\ndecision time, median µs per mention:",
+        json.dumps(report["decision_microseconds_median"]),
+    )
+    out = REPO / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "routing.json").write_text(json.dumps(report, indent=2))
+
+
+def print_table(name: str, rows: dict[str, Any]) -> None:
+    print(f"\n{name}: {rows['optimal']['mentions']} mentions")
+    print(
+        f"{'policy':<14} {'value':>9} {'vs opt':>7} {'assigned':>8} {'escalated':>9} {'SLA met':>8} {'overruns':>8} {'gini':>6}"
+    )
+    for policy, r in rows.items():
+        print(
+            f"{policy:<14} {r['total_value']:>9.1f} {r['value_vs_optimal']:>7.1%} {r['assigned']:>8} "
+            f"{r['escalated']:>9} {r['sla_attainment_overall']:>8.1%} {r['budget_overruns']:>8} {r['fairness_gini']:>6.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

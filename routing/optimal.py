@@ -1,0 +1,175 @@
+"""The best assignment with hindsight, by integer programming: a yardstick, not a policy.
+
+Each (mention, employee, local day) triple is a variable when the employee can take the mention
+(account, language, skill) and is at work at some moment between its arrival and its last
+chance (the moment the online router escalates); on that day the employee's budget is charged.
+The objective is the total value, proficiency x urgency weight, as the online router scores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from routing.eligibility import Need, structural_gap
+from routing.models import (
+    Assignment,
+    Classification,
+    Employee,
+    Mention,
+    NotAssigned,
+    Outcome,
+    Taxonomy,
+)
+
+
+@dataclass(frozen=True)
+class OptimalResult:
+    outcomes: list[Outcome]
+    value: float
+    upper_bound: float
+    proven_optimal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    item: int
+    employee: Employee
+    at: datetime
+    day: date
+    value: float
+
+
+def _moments(employee: Employee, start: datetime, end: datetime) -> list[datetime]:
+    """The first working moment in [start, end], and the first on each later local day."""
+    found: list[datetime] = []
+    local = start.astimezone(employee.zone)
+    limit = end.astimezone(employee.zone)
+    while local <= limit and len(found) < 3:
+        opened = employee.hours.next_open(local)
+        if opened > limit:
+            break
+        found.append(opened)
+        local = (opened + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return found
+
+
+def optimal(
+    items: Sequence[tuple[Mention, Classification]],
+    roster: Sequence[Employee],
+    taxonomy: Taxonomy,
+    *,
+    escalation_lead: float = 0.1,
+    time_limit: float = 60.0,
+) -> OptimalResult:
+    options: list[_Option] = []
+    for index, (mention, classification) in enumerate(items):
+        need = Need(
+            mention.platform,
+            classification.language,
+            classification.topic,
+            taxonomy.handling_minutes(classification.topic),
+        )
+        sla = taxonomy.sla_minutes(classification.urgency)
+        last_chance = mention.created_at + timedelta(minutes=sla * (1 - escalation_lead))
+        weight = taxonomy.weight(classification.urgency)
+        for employee in roster:
+            if structural_gap(employee, need) is not None:
+                continue
+            value = employee.skills[need.topic] * weight
+            for at in _moments(employee, mention.created_at, last_chance):
+                options.append(_Option(index, employee, at, at.date(), value))
+    chosen, value, bound, proven = _solve(items, options, taxonomy, time_limit)
+    return OptimalResult(_outcomes(items, chosen, taxonomy), value, bound, proven)
+
+
+def _solve(
+    items: Sequence[tuple[Mention, Classification]],
+    options: list[_Option],
+    taxonomy: Taxonomy,
+    time_limit: float,
+) -> tuple[dict[int, _Option], float, float, bool]:
+    if not options:
+        return {}, 0.0, 0.0, True
+    budgets: dict[tuple[str, date], int] = {}
+    rows, cols, data = [], [], []
+    for var, option in enumerate(options):
+        budget_row = budgets.setdefault((option.employee.id, option.day), len(budgets))
+        minutes = taxonomy.handling_minutes(items[option.item][1].topic)
+        rows += [option.item, len(items) + budget_row]
+        cols += [var, var]
+        data += [1.0, minutes]
+    by_row = {row: key for key, row in budgets.items()}
+    employees = {o.employee.id: o.employee for o in options}
+    upper = np.concatenate(
+        [
+            np.ones(len(items)),
+            [employees[by_row[r][0]].budget_minutes_per_day for r in range(len(budgets))],
+        ]
+    )
+    matrix = coo_matrix((data, (rows, cols)), shape=(len(items) + len(budgets), len(options)))
+    values = np.array([o.value for o in options])
+    result = milp(
+        -values,
+        constraints=LinearConstraint(matrix.tocsr(), -np.inf, upper),
+        integrality=np.ones(len(options)),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit},
+    )
+    if result.x is None:
+        raise RuntimeError(f"the optimal assignment could not be computed: {result.message}")
+    chosen = {options[v].item: options[v] for v in np.flatnonzero(result.x > 0.5)}
+    value = float(sum(o.value for o in chosen.values()))
+    bound = float(-result.mip_dual_bound) if result.mip_dual_bound is not None else value
+    return chosen, value, max(bound, value), bool(result.status == 0)
+
+
+def _outcomes(
+    items: Sequence[tuple[Mention, Classification]],
+    chosen: dict[int, _Option],
+    taxonomy: Taxonomy,
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for index, (mention, classification) in enumerate(items):
+        due = mention.created_at + timedelta(minutes=taxonomy.sla_minutes(classification.urgency))
+        option = chosen.get(index)
+        if option is None:
+            outcomes.append(
+                NotAssigned(
+                    status="escalated",
+                    mention_id=mention.id,
+                    platform=mention.platform,
+                    topic=classification.topic,
+                    urgency=classification.urgency,
+                    language=classification.language,
+                    reason="left out of the optimal assignment",
+                    created_at=mention.created_at,
+                    decided_at=due,
+                    due_at=due,
+                )
+            )
+            continue
+        employee = option.employee
+        outcomes.append(
+            Assignment(
+                mention_id=mention.id,
+                employee_id=employee.id,
+                team=employee.team,
+                platform=mention.platform,
+                account=employee.accounts[mention.platform],
+                topic=classification.topic,
+                urgency=classification.urgency,
+                language=classification.language,
+                score=round(option.value, 6),
+                estimated_minutes=taxonomy.handling_minutes(classification.topic),
+                created_at=mention.created_at,
+                assigned_at=option.at,
+                due_at=due,
+            )
+        )
+    return outcomes
