@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -39,16 +39,40 @@ class QueueSettings(_Section):
     topics: TopicNames = TopicNames()
     batch_size: Annotated[int, Field(ge=1, le=100_000)] = 512
     poll_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    partitions: Annotated[
+        int, Field(ge=1, le=1024, description="Kafka: partitions of mentions and assignments")
+    ] = 6
+    replication_factor: Annotated[
+        int, Field(ge=1, le=16, description="Kafka: copies of each topic")
+    ] = 1
+    startup_timeout_seconds: Annotated[
+        float, Field(ge=0, le=3600, description="how long to retry an unreachable queue at start")
+    ] = 60.0
 
 
 class ClassifierSettings(_Section):
     model: Path = Path("var/model.skops")
     batch_size: Annotated[int, Field(ge=1, le=100_000)] = 512
+    unknown_threshold: Annotated[
+        float, Field(ge=0.0, le=1.0, description="below this topic confidence: `unknown`")
+    ] = 0.35
+    urgency_policy: Path | None = Field(
+        None, description="urgency policy YAML (e.g. config/urgency.yaml); unset: built-in"
+    )
+    corrections: Path = Path("var/corrections.jsonl")
 
 
 class RoutingSettings(_Section):
     roster: Path = Path("config/roster.yaml")
     taxonomy: Path = Path("config/taxonomy.yaml")
+    policy: Literal["adaptive", "greedy", "balance", "round-robin", "least-loaded"] = "adaptive"
+    escalation_lead: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    escalation_targets: dict[str, str] = Field(
+        default_factory=dict, description="team -> who gets its escalations; '*' for the rest"
+    )
+    stickiness_minutes: Annotated[float, Field(ge=0)] = 24 * 60
+    accept_timeout_minutes: Annotated[float, Field(gt=0)] | None = None
+    max_declines: Annotated[int, Field(ge=1)] = 2
 
 
 class MetricsSettings(_Section):

@@ -353,7 +353,7 @@ class Router:
             need, weight, now, last_chance=last_chance, deadline=deadline, flexible=flexible
         )
         candidates = [e for e in self._candidates_for(need) if e.id not in waiting.excluded]
-        chosen, note = self._sticky_choice(mention, need, now, candidates)
+        chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
         if chosen is None:
             chosen, note = self.policy.choose(
                 offer, candidates, self.ledger, self._available(need, now)
@@ -385,7 +385,7 @@ class Router:
         return _Availability(self.ledger, need, now)
 
     def _sticky_choice(
-        self, mention: Mention, need: Need, now: datetime, candidates: Sequence[Employee]
+        self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
     ) -> tuple[Employee | None, str]:
         """The employee who answered this conversation or author before, when still eligible."""
         window = timedelta(minutes=self.options.stickiness_minutes)
@@ -394,7 +394,11 @@ class Router:
             if previous is None or now - previous[1] > window:
                 continue
             employee = self._by_id.get(previous[0])
-            if employee is None or employee.id not in self._ids_for(need):
+            if (
+                employee is None
+                or employee.id in excluded
+                or employee.id not in self._ids_for(need)
+            ):
                 continue
             if availability_gap(employee, need, self.ledger, now) is None:
                 return employee, f"answered {key.split(':', 1)[0]} before"

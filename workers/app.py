@@ -12,10 +12,12 @@ from prometheus_client import CollectorRegistry
 
 import config
 from config.loader import load_roster, load_taxonomy
+from config.settings import ClassifierSettings, Settings
 from connectors.queues import Queue, open_queue
 from routing.models import Employee, Taxonomy
-from routing.router import Router
+from routing.router import Router, RouterOptions
 from routing.tagger import Tagger
+from workers.classifying import load_policy
 from workers.metrics import Metrics
 from workers.modelfile import load_model
 
@@ -37,15 +39,44 @@ def load_world(roster: Path, taxonomy: Path) -> World:
     return World(tax, load_roster(roster, tax))
 
 
-def build_router(world: World) -> Router:
-    return Router(world.roster, world.taxonomy)
+def router_options(settings: Settings, *, policy: str | None = None) -> RouterOptions:
+    routing = settings.routing
+    return RouterOptions(
+        policy=policy or routing.policy,
+        escalation_lead=routing.escalation_lead,
+        escalation_targets=dict(routing.escalation_targets),
+        stickiness_minutes=routing.stickiness_minutes,
+        accept_timeout_minutes=routing.accept_timeout_minutes,
+        max_declines=routing.max_declines,
+    )
 
 
-def build_tagger(model: Path | None, world: World, *, use_labels: bool = False) -> Tagger:
-    """The tagger; routing on labels alone needs no model file."""
+def build_router(world: World, options: RouterOptions | None = None) -> Router:
+    return Router(world.roster, world.taxonomy, options)
+
+
+def build_tagger(
+    model: Path | None,
+    world: World,
+    *,
+    use_labels: bool = False,
+    classifier: ClassifierSettings | None = None,
+) -> Tagger:
+    """The tagger with the configured urgency policy; routing on labels alone needs no model."""
+    options = classifier if classifier is not None else ClassifierSettings()
+    policy = load_policy(options.urgency_policy)
+    threshold = options.unknown_threshold
     if model is None or (use_labels and not model.exists()):
-        return Tagger(None, world.taxonomy, use_labels=True)
-    return Tagger(load_model(model), world.taxonomy, use_labels=use_labels)
+        return Tagger(
+            None, world.taxonomy, use_labels=True, policy=policy, unknown_threshold=threshold
+        )
+    return Tagger(
+        load_model(model),
+        world.taxonomy,
+        use_labels=use_labels,
+        policy=policy,
+        unknown_threshold=threshold,
+    )
 
 
 def build_metrics(registry: CollectorRegistry | None = None) -> Metrics:

@@ -12,7 +12,8 @@ from pathlib import Path
 from config.loader import load_settings
 from config.settings import Settings
 from routing.errors import MentionRouterError
-from workers import commands
+from workers import classifying, commands, roles
+from workers.simulating import SIMULATE_POLICIES, explain_command, simulate_command
 
 log = logging.getLogger("mention_router")
 
@@ -80,6 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _routing_overrides(run)
     _metrics_options(run)
+    run.add_argument(
+        "--role",
+        choices=roles.ROLES,
+        default="all",
+        help="ingest, classify, route, deliver, or all but ingest in one process (default all)",
+    )
+    run.add_argument(
+        "--stream", type=Path, metavar="STREAM.jsonl", help="ingest: the recorded stream to queue"
+    )
+    run.add_argument("--speed", type=float, default=0.0, help="ingest: 0 (default), 1 or N× pace")
+    run.add_argument(
+        "--clock",
+        choices=sorted(roles.CLOCKS),
+        default="wall",
+        help="route: decide at the wall-clock time (default) or at each mention's own time",
+    )
     run.add_argument("--out", type=Path, help="outcome JSONL file (default from settings)")
     run.add_argument("--until-idle", action="store_true", help="stop once the queue is drained")
     run.set_defaults(handler=commands.run)
@@ -130,7 +147,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _label_options(train)
     train.add_argument("--out", type=Path, required=True, help="model file to write")
+    train.add_argument(
+        "--corrections",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="corrections JSONL (people's fixes of tags) to learn from too; repeatable",
+    )
     train.set_defaults(handler=commands.train)
+
+    classify = sub.add_parser(
+        "classify",
+        parents=[common],
+        help="classify mentions (stream JSONL or plain text lines) and print JSON lines",
+    )
+    classify.add_argument("--model", type=Path, help="model file (overrides the configured one)")
+    classify.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="input file (default: standard input)"
+    )
+    classify.set_defaults(handler=classifying.classify)
 
     evaluate = sub.add_parser(
         "evaluate", parents=[common], help="accuracy and macro-F1 per head of a model"
@@ -139,6 +174,33 @@ def build_parser() -> argparse.ArgumentParser:
     _label_options(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON (default: a table)")
     evaluate.set_defaults(handler=commands.evaluate)
+
+    simulate = sub.add_parser(
+        "simulate",
+        parents=[common],
+        help="route a stream against a roster with no queue, and measure the result",
+    )
+    simulate.add_argument("--stream", type=Path, required=True, help="recorded stream (JSONL)")
+    _routing_overrides(simulate)
+    simulate.add_argument(
+        "--policy",
+        default="adaptive",
+        choices=SIMULATE_POLICIES,
+        help="routing policy; optimal is the best assignment with hindsight, for comparison",
+    )
+    simulate.add_argument("--out", type=Path, help="write the outcomes (replay --out format)")
+    simulate.add_argument("--json", action="store_true", help="print the report as JSON")
+    simulate.set_defaults(handler=simulate_command)
+
+    explain = sub.add_parser(
+        "explain", parents=[common], help="why a mention was routed as it was"
+    )
+    explain.add_argument("mention_id", metavar="MENTION_ID")
+    explain.add_argument(
+        "--state", type=Path, help="a replay's state directory (default: the configured queue)"
+    )
+    explain.add_argument("--json", action="store_true", help="one JSON object per decision")
+    explain.set_defaults(handler=explain_command)
 
     demo = sub.add_parser(
         "demo", parents=[common], help="train the demo model and replay the demo stream"

@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -21,9 +20,9 @@ from connectors.files import StreamWriter
 from connectors.queues import open_queue
 from routing.errors import ConfigError, MalformedMentionError
 from routing.models import Mention
-from workers import app, training
+from workers import app, roles, training
 from workers.metrics import Metrics, MetricsServer
-from workers.pipeline import DeliveryStage, RoutingStage
+from workers.pipeline import ClassifyStage, queue_lag
 from workers.replay import Replay, ReplayOptions, ReplayResult
 
 log = logging.getLogger("mention_router")
@@ -102,7 +101,12 @@ def _replay(
         fresh=getattr(args, "fresh", False),
     )
     runner = Replay(
-        options, app.embedded_queue, settings.queue.topics, tagger, app.build_router(world), metrics
+        options,
+        app.embedded_queue,
+        settings.queue.topics,
+        tagger,
+        app.build_router(world, app.router_options(settings)),
+        metrics,
     )
     with _metrics_endpoint(args, settings, metrics):
         show = app.progress_printer("mentions")
@@ -148,42 +152,50 @@ class _Stop:
         self.requested = True
 
 
-def _wall_clock(mention: Mention | None) -> datetime:
-    return datetime.now(UTC)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    world = _world(args, settings)
-    queue = open_queue(settings.queue.url)
-    queue.check()
+    role = args.role
+    if not log.isEnabledFor(logging.DEBUG):
+        logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
+    world: list[app.World] = []  # loaded up front, so a bad roster stops start-up at once
+
+    def load_world() -> app.World:
+        if not world:
+            world.append(_world(args, settings))
+        return world[0]
+
+    if role in ("classify", "route", "all"):
+        load_world()
+    model = args.model or settings.classifier.model
+    parts = roles.Parts(
+        tagger=lambda: app.build_tagger(model, load_world(), use_labels=args.use_labels),
+        router=lambda: app.build_router(load_world()),
+    )
+    options = roles.RoleOptions(
+        role=role,
+        stream=args.stream,
+        speed=args.speed,
+        out=args.out or settings.output.assignments,
+        until_idle=args.until_idle,
+        clock=args.clock,
+    )
     metrics = app.build_metrics()
-    tagger = app.build_tagger(
-        args.model or settings.classifier.model, world, use_labels=args.use_labels
-    )
-    metrics.build.info({"version": "0.1.0", "model_version": tagger.version})
-    routing = RoutingStage(
-        queue, settings.queue.topics, tagger, app.build_router(world), metrics, _wall_clock
-    )
-    delivery = DeliveryStage(
-        queue, settings.queue.topics, metrics, args.out or settings.output.assignments
-    )
+    queue = roles.open_ready_queue(settings.queue)
     stop = _Stop()
     signal.signal(signal.SIGTERM, stop)
-    batch, timeout = settings.queue.batch_size, settings.queue.poll_timeout_seconds
+    stages: list[roles.Stage] = []
     try:
-        replayed = routing.rebuild()
-        log.info("rebuilt router state from %d logged decisions", replayed)
+        stages = roles.build_stages(options, queue, settings, parts, metrics)
+        version = next((s.version for s in stages if isinstance(s, ClassifyStage)), "")
+        metrics.build.info({"version": "0.1.0", "model_version": version})
+        metrics.watch_lag(queue_lag(queue, roles.watched(role, settings.queue.topics)))
+        worker = roles.Worker(
+            stages, settings.queue, lambda: stop.requested, until_idle=args.until_idle
+        )
+        log.info("running as %s on %s", role, settings.queue.url)
         with _metrics_endpoint(args, settings, metrics):
-            while not stop.requested:
-                consumed = routing.step(batch, timeout)
-                if not consumed:
-                    routing.tick()
-                delivered = delivery.step(batch)
-                if args.until_idle and not consumed and not delivered:
-                    break
+            worker.run()
     finally:
-        routing.close()
-        delivery.close()
+        roles.close_all(stages)
         queue.close()
     return 0
 
@@ -222,7 +234,14 @@ def _queued_mentions(settings: Settings) -> Iterator[Mention]:
 def train(args: argparse.Namespace, settings: Settings) -> int:
     heads = training.parse_label_specs(args.label)
     progress = _say if sys.stderr.isatty() else None
-    report = training.train(args.data, args.text_column, heads, args.out, progress=progress)
+    report = training.train(
+        args.data,
+        args.text_column,
+        heads,
+        args.out,
+        corrections=args.corrections or (),
+        progress=progress,
+    )
     print(json.dumps(report.to_dict(), indent=2, sort_keys=True))
     return 0
 

@@ -1,0 +1,224 @@
+"""Stickiness, declines, timeouts, feedback, audit, escalation targets and each policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from routing.models import Assignment, NotAssigned, Taxonomy, Urgency
+from routing.optimal import optimal
+from routing.policies import POLICIES
+from routing.router import Router, RouterOptions
+from routing.simulator import Report, final_outcomes, gini, simulate
+from tests.factories import T0, classification, employee, mention, minutes
+
+
+def assigned_to(decisions: list, mention_id: str) -> str | None:  # type: ignore[type-arg]
+    for decision in decisions:
+        if isinstance(decision.outcome, Assignment) and decision.outcome.mention_id == mention_id:
+            return decision.outcome.employee_id
+    return None
+
+
+def test_a_follow_up_in_the_conversation_goes_to_who_answered_before(taxonomy: Taxonomy) -> None:
+    # Given bob answered a conversation although anna is the better billing expert
+    router = Router([employee("anna", skills={"billing": 0.9}), employee("bob")], taxonomy)
+    first = mention("m1", conversation_id="c1")
+    router.route(first, classification("m1"), T0)
+    router.decline("m1", "anna", "on a call", T0)  # anna passes it on: bob gets it
+    # When a follow-up in the same conversation arrives
+    follow_up = mention("m2", T0 + minutes(5), conversation_id="c1", text="any news?")
+    decisions = router.route(follow_up, classification("m2"), T0 + minutes(5))
+    # Then it goes to bob, and the audit says why
+    assert assigned_to(decisions, "m2") == "bob"
+    assert decisions[-1].audit is not None
+    assert "answered conversation before" in decisions[-1].audit.note
+
+
+def test_stickiness_ends_after_its_window(taxonomy: Taxonomy) -> None:
+    router = Router(
+        [employee("anna", skills={"billing": 0.9}), employee("bob")],
+        taxonomy,
+        RouterOptions(stickiness_minutes=30),
+    )
+    router.route(mention("m1", conversation_id="c1"), classification("m1"), T0)
+    router.decline("m1", "anna", "busy", T0)
+    later = T0 + minutes(60)
+    decisions = router.route(
+        mention("m2", later, conversation_id="c1"), classification("m2"), later
+    )
+    assert assigned_to(decisions, "m2") == "anna"
+
+
+def test_decline_gives_the_time_back_and_routes_to_someone_else(taxonomy: Taxonomy) -> None:
+    router = Router([employee("anna", skills={"billing": 0.9}), employee("bob")], taxonomy)
+    router.route(mention(), classification(), T0)
+    assert router.ledger.used("anna", T0) == 10
+    decisions = router.decline("m1", "anna", "not my area", T0 + minutes(1))
+    assert decisions[0].feedback is not None
+    assert decisions[0].feedback.reason == "not my area"
+    assert assigned_to(decisions, "m1") == "bob"
+    assert router.ledger.used("anna", T0) == 0
+    assert router.ledger.used("bob", T0) == 10
+
+
+def test_after_too_many_declines_a_mention_is_escalated(taxonomy: Taxonomy) -> None:
+    router = Router(
+        [employee("anna", skills={"billing": 0.9}), employee("bob"), employee("cleo")],
+        taxonomy,
+        RouterOptions(max_declines=2, escalation_targets={"care": "lead-care"}),
+    )
+    router.route(mention(), classification(), T0)
+    second = router.decline("m1", "anna", "busy", T0)
+    next_one = assigned_to(second, "m1")
+    assert next_one is not None
+    third = router.decline("m1", next_one, "busy", T0)
+    outcome = third[-1].outcome
+    assert isinstance(outcome, NotAssigned)
+    assert outcome.status == "escalated"
+    assert outcome.escalated_to == "lead-care"
+    assert "declined 2 times" in outcome.reason
+
+
+def test_an_assignment_not_accepted_in_time_is_taken_back(taxonomy: Taxonomy) -> None:
+    router = Router(
+        [employee("anna", skills={"billing": 0.9}), employee("bob")],
+        taxonomy,
+        RouterOptions(accept_timeout_minutes=10),
+    )
+    router.route(mention("m1"), classification("m1"), T0)
+    router.route(mention("m2", handle="@other"), classification("m2"), T0)
+    router.accept("m2", "anna", T0 + minutes(2))
+    decisions = router.tick(T0 + minutes(11))
+    kinds = [d.feedback.kind for d in decisions if d.feedback is not None]
+    assert kinds == ["timed_out"]
+    assert assigned_to(decisions, "m1") == "bob"
+
+
+def test_done_corrects_the_ledger_by_the_real_minutes(taxonomy: Taxonomy) -> None:
+    router = Router([employee("anna")], taxonomy)
+    router.route(mention(), classification(), T0)
+    router.done("m1", "anna", 4, T0 + minutes(5))
+    assert router.ledger.used("anna", T0) == 4
+    with pytest.raises(KeyError):
+        router.done("m1", "anna", 4, T0 + minutes(6))  # no longer open
+
+
+def test_feedback_survives_a_rebuild_from_the_log(taxonomy: Taxonomy) -> None:
+    roster = [employee("anna", skills={"billing": 0.9}), employee("bob")]
+    original = Router(roster, taxonomy)
+    log = original.route(mention(), classification(), T0)
+    log += original.decline("m1", "anna", "busy", T0 + minutes(1))
+    log += original.route(mention("m2", handle="@x2"), classification("m2"), T0 + minutes(2))
+    log += original.done("m2", "anna", 3, T0 + minutes(9))
+    rebuilt = Router(roster, taxonomy)
+    rebuilt.rebuild(log)
+    for who in ("anna", "bob"):
+        assert rebuilt.ledger.used(who, T0) == original.ledger.used(who, T0)
+
+
+def test_the_audit_names_candidates_scores_and_reasons(taxonomy: Taxonomy) -> None:
+    roster = [
+        employee("anna", skills={"billing": 0.9}, hours="mon 00:00-01:00"),
+        employee("bob", skills={"billing": 0.5}),
+        employee("fb", accounts={"facebook": "fb"}),
+    ]
+    [decision] = Router(roster, taxonomy).route(mention(), classification(), T0)
+    audit = decision.audit
+    assert audit is not None
+    assert audit.policy == "adaptive"
+    assert audit.chosen == "bob"
+    assert [(c.employee_id, c.ruled_out) for c in audit.considered] == [
+        ("anna", "outside working hours"),
+        ("bob", None),
+    ]
+    assert audit.considered[1].value == 1.0
+    assert audit.not_considered == {"no account on x": 1}
+
+
+def test_adaptive_waits_for_a_better_expert_who_starts_within_the_sla(taxonomy: Taxonomy) -> None:
+    # Given the expert starts at 10:00 and a weak colleague is at work at 09:00
+    roster = [
+        employee("expert", skills={"billing": 1.0}, hours="mon-fri 10:00-17:00"),
+        employee("junior", skills={"billing": 0.2}),
+    ]
+    router = Router(roster, taxonomy)
+    # When a normal mention (SLA 4 h) arrives at 09:00
+    [waiting] = router.route(mention(), classification(urgency=Urgency.NORMAL), T0)
+    assert isinstance(waiting.outcome, NotAssigned)
+    assert waiting.outcome.status == "backlogged"
+    # Then it goes to the expert when the expert's hours begin
+    decisions = router.tick(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    assert assigned_to(decisions, "m1") == "expert"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("greedy", "expert"), ("least-loaded", "fresh"), ("round-robin", "expert")],
+)
+def test_market_baselines_choose_as_documented(
+    taxonomy: Taxonomy, policy: str, expected: str
+) -> None:
+    roster = [
+        employee("expert", skills={"billing": 1.0}, budget_minutes_per_day=100),
+        employee("fresh", skills={"billing": 0.2}, budget_minutes_per_day=100),
+    ]
+    router = Router(roster, taxonomy, RouterOptions(policy=policy))
+    router.ledger.adjust("expert", T0, 50)  # the expert has used half the day already
+    [decision] = router.route(mention(), classification(), T0)
+    assert isinstance(decision.outcome, Assignment)
+    assert decision.outcome.employee_id == expected
+
+
+def test_round_robin_rotates(taxonomy: Taxonomy) -> None:
+    router = Router([employee("a"), employee("b"), employee("c")], taxonomy,
+                    RouterOptions(policy="round-robin"))  # fmt: skip
+    chosen = [
+        assigned_to(
+            router.route(mention(f"m{i}", handle=f"@u{i}"), classification(f"m{i}"), T0), f"m{i}"
+        )
+        for i in range(4)
+    ]
+    assert chosen == ["a", "b", "c", "a"]
+
+
+def test_optimal_beats_greedy_on_a_known_instance(taxonomy: Taxonomy) -> None:
+    # Given one expert with room for one billing answer, and a low then a critical mention
+    roster = [
+        employee(
+            "anna", skills={"billing": 1.0}, budget_minutes_per_day=10, hours="mon 09:00-12:00"
+        )
+    ]
+    items = [
+        (mention("low"), classification("low", urgency=Urgency.LOW)),
+        (mention("crit", T0 + minutes(1), handle="@c"),
+         classification("crit", urgency=Urgency.CRITICAL)),
+    ]  # fmt: skip
+    # Then greedy spends the budget on the first, the optimum keeps it for the critical one
+    best = optimal(items, roster, taxonomy)
+    assert best.value == 8.0
+    assert best.proven_optimal
+    greedy = simulate(items, roster, taxonomy, RouterOptions(policy="greedy"))
+    assert Report.of(final_outcomes(greedy).values(), roster, "greedy").data["total_value"] == 1.0
+
+
+def test_every_policy_reports_zero_overruns_on_a_busy_day(taxonomy: Taxonomy) -> None:
+    roster = [employee(f"e{i}", budget_minutes_per_day=20 + 5 * i) for i in range(4)]
+    items = [
+        (mention(f"m{i}", T0 + minutes(3 * i), handle=f"@u{i}"),
+         classification(f"m{i}", ["billing", "outage", "praise"][i % 3], list(Urgency)[i % 4]))
+        for i in range(120)
+    ]  # fmt: skip
+    for policy in POLICIES:
+        decisions = simulate(items, roster, taxonomy, RouterOptions(policy=policy))
+        report = Report.of(final_outcomes(decisions).values(), roster, policy).data
+        assert report["budget_overruns"] == 0, policy
+        assert report["mentions"] == 120
+        assert report["backlogged"] == 0  # after every SLA has passed nothing waits
+
+
+def test_gini() -> None:
+    assert gini([1, 1, 1, 1]) == 0
+    assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
+    assert gini([]) == 0

@@ -1,0 +1,66 @@
+"""``mention-router simulate`` and ``explain`` as users call them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from connectors.codec import decode_outcome
+from tests.streams import write_config, write_stream
+from workers.cli import main
+
+
+@pytest.mark.parametrize("policy", ["adaptive", "greedy", "round-robin", "least-loaded", "optimal"])
+def test_simulate_prints_the_report_and_writes_outcomes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: str
+) -> None:
+    # Given a labeled stream and a roster
+    stream = write_stream(tmp_path / "stream.jsonl", 300)
+    roster, taxonomy = write_config(tmp_path)
+    out = tmp_path / "out.jsonl"
+    # When it is simulated with one policy
+    args = ["--roster", str(roster), "--taxonomy", str(taxonomy), "--use-labels"]
+    code = main(
+        [
+            "simulate",
+            "--stream",
+            str(stream),
+            *args,
+            "--policy",
+            policy,
+            "--json",
+            "--out",
+            str(out),
+        ]
+    )
+    # Then the report has every documented figure, with no overrun
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("mentions", "assigned", "backlogged", "escalated", "sla_attainment",
+                "employees", "budget_overruns", "fairness_gini", "total_value"):  # fmt: skip
+        assert key in report
+    assert report["mentions"] == 300
+    assert report["budget_overruns"] == 0
+    assert report["assigned"] + report["escalated"] + report["backlogged"] == 300
+    assert set(report["employees"]) == {"anna", "bram", "cleo"}
+    # And the outcome file is in the replay --out format
+    outcomes = [decode_outcome(line) for line in out.read_bytes().splitlines()]
+    assert {o.mention_id for o in outcomes} == {f"x:{1_000_000 + i}" for i in range(300)}
+
+
+def test_explain_tells_why_after_a_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stream = write_stream(tmp_path / "stream.jsonl", 50)
+    roster, taxonomy = write_config(tmp_path)
+    state = tmp_path / "state"
+    assert main(["replay", str(stream), "--use-labels", "--no-metrics", "--roster", str(roster),
+                 "--taxonomy", str(taxonomy), "--state", str(state)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["explain", "x:1000010", "--state", str(state)]) == 0
+    text = capsys.readouterr().out
+    assert "policy adaptive" in text
+    assert "value" in text
+    assert main(["explain", "x:nope", "--state", str(state)]) == 2
