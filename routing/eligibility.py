@@ -33,11 +33,42 @@ def structural_gap(employee: Employee, need: Need) -> str | None:
     return None
 
 
+class DutyRoster:
+    """Who is at work when, remembered until their hours next change (the hot path asks often)."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[datetime, datetime, bool]] = {}
+
+    def on_duty(self, employee: Employee, now: datetime) -> bool:
+        known = self._known.get(employee.id)
+        if known is not None and known[0] <= now < known[1]:
+            return known[2]
+        local = now.astimezone(employee.zone)
+        state = employee.hours.is_open(local)
+        self._known[employee.id] = (now, employee.hours.steady_until(local), state)
+        return state
+
+    def next_at_work(self, employee: Employee, now: datetime) -> datetime:
+        """``now`` when at work, else when their hours next begin."""
+        if self.on_duty(employee, now):
+            return now
+        return self._known[employee.id][1]
+
+
 def availability_gap(
-    employee: Employee, need: Need, ledger: BudgetLedger, now: datetime
+    employee: Employee,
+    need: Need,
+    ledger: BudgetLedger,
+    now: datetime,
+    duty: DutyRoster | None = None,
 ) -> str | None:
     """Why ``employee`` cannot take this mention right now (hours, budget left), or None."""
-    if not employee.hours.is_open(now.astimezone(employee.zone)):
+    at_work = (
+        duty.on_duty(employee, now)
+        if duty is not None
+        else employee.hours.is_open(now.astimezone(employee.zone))
+    )
+    if not at_work:
         return "outside working hours"
     if not ledger.can_spend(employee.id, now, need.minutes):
         left = ledger.remaining(employee.id, now)

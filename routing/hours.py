@@ -88,6 +88,15 @@ class WorkingHours:
         waits = [((s - m) % _WEEK) or _WEEK for s, _ in self._intervals]
         return base + timedelta(minutes=min(waits))
 
+    def steady_until(self, local: datetime) -> datetime:
+        """A moment until which ``is_open`` keeps the answer it gives at ``local``."""
+        if not self.is_open(local):
+            return self.next_open(local)
+        m = self._minute_of_week(local)
+        ends = [e - m if s <= m < e else e - m - _WEEK for s, e in self._intervals
+                if s <= m < e or s <= m + _WEEK < e]  # fmt: skip
+        return local + timedelta(minutes=min(ends))
+
     def next_wind_down(self, local: datetime, lead_minutes: int) -> datetime:
         """The first moment strictly after ``local`` that is ``lead_minutes`` before a shift ends.
 

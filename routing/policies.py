@@ -16,7 +16,7 @@ hard constraint. They differ in the choice:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -41,7 +41,12 @@ class Offer:
     flexible: bool = False  # it may wait past today's shifts (a long SLA)
 
 
-Available = Callable[[Employee], bool]
+class Available(Protocol):
+    """Whether an employee can take the offer now, and when an off-duty one comes to work."""
+
+    def __call__(self, employee: Employee) -> bool: ...
+
+    def next_at_work(self, employee: Employee) -> datetime: ...
 
 
 class Policy(Protocol):
@@ -199,17 +204,18 @@ class AdaptivePolicy:
         best: Employee | None = None
         best_key = (-math.inf, -1.0)
         later: tuple[float, Employee, datetime] | None = None
+        prices = self.prices.table(offer.now)
         for employee in candidates:
             value = employee.skills[topic] * offer.weight
             if value < max(best_key[0], later[0] if later else -math.inf):
                 break  # prices are never negative: nobody further down can bid higher
-            price = self.prices.price(employee.id, offer.now) * minutes
+            price = prices.get(employee.id, 0.0) * minutes
             if available(employee):
                 key = (round(value - price, 9), _share_left(ledger, employee, offer.now))
                 if key > best_key:  # ties: the larger share of budget left
                     best, best_key = employee, key
             elif later is None and not offer.last_chance and offer.deadline is not None:
-                starts = _starts_in_time(employee, offer, ledger)
+                starts = _starts_in_time(employee, offer, ledger, available)
                 if starts is not None:
                     later = (value - price, employee, starts)
         best_bid = best_key[0]
@@ -227,10 +233,12 @@ class AdaptivePolicy:
         return None
 
 
-def _starts_in_time(employee: Employee, offer: Offer, ledger: BudgetLedger) -> datetime | None:
+def _starts_in_time(
+    employee: Employee, offer: Offer, ledger: BudgetLedger, available: Available
+) -> datetime | None:
     """When an off-duty employee comes to work, if before the offer's deadline with budget."""
     assert offer.deadline is not None
-    opens = employee.hours.next_open(offer.now.astimezone(employee.zone))
+    opens = available.next_at_work(employee)
     if opens >= offer.deadline or not ledger.can_spend(employee.id, opens, offer.need.minutes):
         return None
     return opens

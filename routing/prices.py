@@ -61,11 +61,15 @@ class PriceBook:
             self._arrivals.append(arrival)
 
     def price(self, employee_id: str, now: datetime) -> float:
+        return self.table(now).get(employee_id, 0.0)
+
+    def table(self, now: datetime) -> dict[str, float]:
+        """Every employee's price at ``now`` (absent: 0)."""
         epoch = (now - _EPOCH) // self._refresh
         if epoch != self._epoch:
             self._epoch = epoch
             self._prices = self._solve(_EPOCH + epoch * self._refresh)
-        return self._prices.get(employee_id, 0.0)
+        return self._prices
 
     def prices(self) -> dict[str, float]:
         return dict(self._prices)

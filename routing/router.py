@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from routing.decisions import Audit, Candidate, Decision, Feedback
-from routing.eligibility import Need, availability_gap, structural_gap
+from routing.eligibility import DutyRoster, Need, availability_gap, structural_gap
 from routing.ledger import BudgetLedger
 from routing.models import (
     Assignment,
@@ -102,6 +102,7 @@ class Router:
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
         self._winding_down: set[str] = set()
+        self._duty = DutyRoster()
         self._since_prune = 0
 
     # -- queries -------------------------------------------------------------------------
@@ -288,7 +289,10 @@ class Router:
                 options.append((-value / need.minutes, waiting.due_at, waiting.mention.id))
             for _, _, mention_id in sorted(options):
                 waiting = self._waiting[mention_id]
-                if availability_gap(employee, waiting.need, self.ledger, now) is not None:
+                if (
+                    availability_gap(employee, waiting.need, self.ledger, now, self._duty)
+                    is not None
+                ):
                     continue
                 if self._better_later(waiting, employee, now):
                     continue
@@ -352,7 +356,9 @@ class Router:
         offer = Offer(
             need, weight, now, last_chance=last_chance, deadline=deadline, flexible=flexible
         )
-        candidates = [e for e in self._candidates_for(need) if e.id not in waiting.excluded]
+        candidates: Sequence[Employee] = self._candidates_for(need)
+        if waiting.excluded:
+            candidates = [e for e in candidates if e.id not in waiting.excluded]
         chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
         if chosen is None:
             chosen, note = self.policy.choose(
@@ -382,7 +388,7 @@ class Router:
         return decision
 
     def _available(self, need: Need, now: datetime) -> _Availability:
-        return _Availability(self.ledger, need, now)
+        return _Availability(self.ledger, need, now, self._duty)
 
     def _sticky_choice(
         self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
@@ -400,7 +406,7 @@ class Router:
                 or employee.id not in self._ids_for(need)
             ):
                 continue
-            if availability_gap(employee, need, self.ledger, now) is None:
+            if availability_gap(employee, need, self.ledger, now, self._duty) is None:
                 return employee, f"answered {key.split(':', 1)[0]} before"
         return None, ""
 
@@ -512,7 +518,7 @@ class Router:
         considered = []
         for employee in candidates[:limit]:
             value = round(employee.skills[need.topic] * weight, 6)
-            gap = availability_gap(employee, need, self.ledger, now)
+            gap = availability_gap(employee, need, self.ledger, now, self._duty)
             considered.append(Candidate(employee_id=employee.id, value=value, ruled_out=gap))
         return Audit(
             policy=self.policy.name,
@@ -643,8 +649,9 @@ class Router:
         deadline = self._last_chance(self._due(mention, classification), classification)
         options = []
         for employee in candidates:
-            opens = employee.hours.next_open(mention.created_at.astimezone(employee.zone))
-            if opens <= deadline:  # only who could be at work in time competes for it
+            if (
+                self._duty.next_at_work(employee, mention.created_at) <= deadline
+            ):  # only who could be at work in time competes for it
                 options.append((employee.id, employee.skills[need.topic] * weight))
                 if len(options) == 16:
                     break
@@ -697,9 +704,13 @@ class _Availability:
     ledger: BudgetLedger
     need: Need
     now: datetime
+    duty: DutyRoster
 
     def __call__(self, employee: Employee) -> bool:
-        return availability_gap(employee, self.need, self.ledger, self.now) is None
+        return availability_gap(employee, self.need, self.ledger, self.now, self.duty) is None
+
+    def next_at_work(self, employee: Employee) -> datetime:
+        return self.duty.next_at_work(employee, self.now)
 
 
 def _key(need: Need) -> tuple[str, str, str]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from routing.eligibility import DutyRoster
 from routing.hours import WorkingHours
+from tests.factories import employee
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -71,3 +75,20 @@ def test_next_open_and_next_start() -> None:
 def test_bad_specs_name_the_problem(spec: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         WorkingHours.parse(spec)
+
+
+@given(
+    st.sampled_from(
+        ["mon-fri 09:00-17:00", "sun 22:00-02:00; wed 10:00-11:30", "mon-sun 00:00-24:00"]
+    ),
+    st.lists(st.integers(0, 14 * 24 * 60), min_size=1, max_size=40),
+)
+def test_the_duty_roster_always_agrees_with_the_hours(spec: str, offsets: list[int]) -> None:
+    # Given moments visited in time order, as the router visits them
+    person = employee("p", hours=spec, timezone="Europe/Amsterdam")
+    duty = DutyRoster()
+    start = datetime(2026, 3, 1, tzinfo=AMS)
+    for offset in sorted(offsets):
+        at = start + timedelta(minutes=offset, seconds=offset % 60)
+        # Then the remembered answer is the answer
+        assert duty.on_duty(person, at) == person.hours.is_open(at.astimezone(person.zone))
