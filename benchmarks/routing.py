@@ -119,13 +119,13 @@ def scenario_report(
 ) -> dict[str, Any]:
     best = optimal(items, people, TAXONOMY, time_limit=120)
     rows: dict[str, Any] = {
-        "optimal": Report.of(best.outcomes, people, "optimal").data
+        "optimal": Report.of(best.outcomes, people, "optimal", TAXONOMY).data
         | {"upper_bound": round(best.upper_bound, 4), "proven_optimal": best.proven_optimal}
     }
     for policy in POLICIES:
         started = time.perf_counter()
         decisions = simulate(items, people, TAXONOMY, RouterOptions(policy=policy))
-        report = Report.of(final_outcomes(decisions).values(), people, policy).data
+        report = Report.of(final_outcomes(decisions).values(), people, policy, TAXONOMY).data
         report["seconds"] = round(time.perf_counter() - started, 2)
         rows[policy] = report
     for row in rows.values():
@@ -183,16 +183,29 @@ def main() -> None:
     (out / "routing.json").write_text(json.dumps(report, indent=2))
 
 
+COLUMNS = (
+    ("value", "total_value", "{:>9.1f}"),
+    ("vs opt", "value_vs_optimal", "{:>7.1%}"),
+    ("assigned", "assigned", "{:>8}"),
+    ("escalated", "escalated", "{:>9}"),
+    ("SLA met", "sla_attainment_overall", "{:>8.1%}"),
+    ("weighted", "sla_attainment_weighted", "{:>8.1%}"),
+    ("overruns", "budget_overruns", "{:>8}"),
+    ("gini", "fairness_gini", "{:>6.3f}"),
+)
+
+
 def print_table(name: str, rows: dict[str, Any]) -> None:
     print(f"\n{name}: {rows['optimal']['mentions']} mentions")
+    widths = [
+        len(fmt.format(0)) if "%" not in fmt else len(fmt.format(0.0)) for _, _, fmt in COLUMNS
+    ]
     print(
-        f"{'policy':<14} {'value':>9} {'vs opt':>7} {'assigned':>8} {'escalated':>9} {'SLA met':>8} {'overruns':>8} {'gini':>6}"
+        f"{'policy':<14}"
+        + "".join(f" {t:>{w}}" for (t, _, _), w in zip(COLUMNS, widths, strict=True))
     )
-    for policy, r in rows.items():
-        print(
-            f"{policy:<14} {r['total_value']:>9.1f} {r['value_vs_optimal']:>7.1%} {r['assigned']:>8} "
-            f"{r['escalated']:>9} {r['sla_attainment_overall']:>8.1%} {r['budget_overruns']:>8} {r['fairness_gini']:>6.3f}"
-        )
+    for policy, row in rows.items():
+        print(f"{policy:<14}" + "".join(" " + fmt.format(row[key]) for _, key, fmt in COLUMNS))
 
 
 if __name__ == "__main__":

@@ -434,30 +434,33 @@ def _counts(
         grams = [_word_grams(tokens, text, high) for text in texts]
     else:
         return CountVectorizer.transform(vectorizer, texts)
+    # One lookup pass over the whole batch; -1 marks a term outside the vocabulary.
+    flat = list(itertools.chain.from_iterable(grams))
+    misses = itertools.repeat(-1, len(flat))
     lookup = vectorizer.vocabulary_.get
-    columns: list[int] = []
-    indptr = [0]
-    for doc in grams:
-        columns.extend([i for i in map(lookup, doc) if i is not None])
-        indptr.append(len(columns))
-    lengths = np.diff(np.asarray(indptr))
-    rows = np.repeat(np.arange(len(texts)), lengths)
-    ones = np.ones(len(columns), dtype=np.float64)
+    ids = np.fromiter(map(lookup, flat, misses), np.int64, len(flat))
+    rows = np.repeat(np.arange(len(texts)), [len(doc) for doc in grams])
+    known = ids >= 0
+    ones = np.ones(int(known.sum()), dtype=np.float64)
     shape = (len(texts), len(vectorizer.vocabulary_))
-    matrix = sp.coo_matrix((ones, (rows, np.asarray(columns, dtype=np.int64))), shape=shape)
+    matrix = sp.coo_matrix((ones, (rows[known], ids[known])), shape=shape)
     return matrix.tocsr()  # sums repeated terms into counts, indices sorted per row
 
 
 def _char_wb_grams(text: str, low: int, high: int) -> list[str]:
-    grams: list[str] = []
-    for word in text.split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in range(low, high + 1):
-            if size <= n:  # a short word counts once, whole
-                grams.append(padded)
-                break
-            grams.extend([padded[i : i + n] for i in range(size - n + 1)])
+    padded = [f" {word} " for word in text.split()]
+    sizes = range(low, high + 1)
+    # A word longer than every n-gram gives all its n-grams; one comprehension does them all.
+    grams = [
+        p[i : i + n] for p in padded if len(p) > high for n in sizes for i in range(len(p) - n + 1)
+    ]
+    for p in padded:
+        if len(p) <= high:
+            for n in sizes:
+                if len(p) <= n:  # a short word counts once, whole
+                    grams.append(p)
+                    break
+                grams.extend([p[i : i + n] for i in range(len(p) - n + 1)])
     return grams
 
 

@@ -183,9 +183,11 @@ class AdaptivePolicy:
     """Value minus the learned price of the employee's time; low-value work waits for slack.
 
     ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``.
-    The best positive bid wins. When no bid is positive the mention is deferred: it is offered
-    again when capacity frees up, and at its last chance before the SLA passes any available
-    employee takes it (an answer is worth more than an escalation).
+    The best bid wins if it is not negative. Otherwise the mention waits: it is offered again
+    when capacity frees up and when a shift winds down (budget that would go unused), and if
+    no one takes it by its last chance it is escalated: the learned price says someone's time
+    is worth more on other mentions. It also waits, while its SLA allows, for a more
+    proficient colleague who comes to work before its last chance.
     """
 
     name = "adaptive"
@@ -223,7 +225,7 @@ class AdaptivePolicy:
             return None, f"waiting for {later[1].id}, at work from {later[2].isoformat()}"
         if best is None:
             return None, "nobody available"
-        if best_bid < 0 and not offer.last_chance:
+        if best_bid < 0:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
         if offer.flexible and not offer.last_chance:
             return None, "deferred: its SLA leaves time to use budget that would go unused"

@@ -61,7 +61,13 @@ class Report:
     data: dict[str, Any]
 
     @classmethod
-    def of(cls, outcomes: Iterable[Outcome], roster: Sequence[Employee], policy: str) -> Report:
+    def of(
+        cls,
+        outcomes: Iterable[Outcome],
+        roster: Sequence[Employee],
+        policy: str,
+        taxonomy: Taxonomy | None = None,
+    ) -> Report:
         final = {o.mention_id: o for o in outcomes}
         by_id = {e.id: e for e in roster}
         used: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
@@ -100,6 +106,14 @@ class Report:
             for u, v in per_urgency.items()
         }
         met = sum(v["within_sla"] for v in per_urgency.values())
+        # Weighted by urgency weight (by default 1, 2, 4, 8): answering a critical mention in
+        # time counts as much as answering eight low ones, as in the value routing maximizes.
+        weights = {
+            u.value: taxonomy.weight(u) if taxonomy is not None else float(2**i)
+            for i, u in enumerate(Urgency)
+        }
+        weighted_total = sum(weights[u] * v["mentions"] for u, v in per_urgency.items())
+        weighted_met = sum(weights[u] * v["within_sla"] for u, v in per_urgency.items())
         return cls(
             {
                 "policy": policy,
@@ -107,6 +121,9 @@ class Report:
                 **counts,
                 "sla_attainment": sla,
                 "sla_attainment_overall": round(met / len(final), 4) if final else None,
+                "sla_attainment_weighted": (
+                    round(weighted_met / weighted_total, 4) if weighted_total else None
+                ),
                 "employees": employees,
                 "budget_overruns": overruns,
                 "fairness_gini": round(gini(shares), 4),

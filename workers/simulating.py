@@ -55,7 +55,9 @@ def simulate_command(args: argparse.Namespace, settings: Settings) -> int:
         decisions = simulate(items, world.roster, world.taxonomy, options)
         written = [d.outcome for d in decisions if d.outcome is not None]
         outcomes = list(final_outcomes(decisions).values())
-    report = Report.of(outcomes, world.roster, args.policy).data | {"malformed": malformed}
+    report = Report.of(outcomes, world.roster, args.policy, world.taxonomy).data | {
+        "malformed": malformed
+    }
     if args.out is not None:
         with OutcomeFile.open(args.out) as out:
             out.write_many(written)
