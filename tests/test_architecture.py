@@ -50,6 +50,6 @@ def test_routing_does_no_io_and_reads_no_clock() -> None:
             func = node.func if isinstance(node, ast.Call) else None
             if isinstance(func, ast.Name) and func.id in FORBIDDEN_CALLS:
                 offenders.append(f"{path.name}:{node.lineno} {func.id}()")
-            if isinstance(node, ast.Attribute) and node.attr in {"now", "utcnow", "today"}:
-                offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(func, ast.Attribute) and func.attr in {"now", "utcnow", "today"}:
+                offenders.append(f"{path.name}:{node.lineno} .{func.attr}()")
     assert offenders == []

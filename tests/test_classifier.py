@@ -16,7 +16,7 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from routing.classifier import FORMAT_NAME, MentionClassifier, normalize
+from routing.classifier import FORMAT_NAME, MentionClassifier, fit_temperature, normalize
 from routing.errors import ModelFormatError, ModelVersionError, TrainingDataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,17 +104,73 @@ def test_unseen_texts_get_plausible_labels(clf: MentionClassifier) -> None:
     assert clf.classify("thanks, great and friendly service!")["sentiment"][0] == "positive"
 
 
-def test_probabilities_are_those_of_the_sklearn_estimators(clf: MentionClassifier) -> None:
-    # Given the fast path's features and probabilities
+def test_scores_are_those_of_the_sklearn_estimators(clf: MentionClassifier) -> None:
+    # Given the fast path's features and scores
     texts = ["where is my parcel", "charged twice!!", "", "😊😊", "https://t.co/a @x"]
     reference = clf._word.transform([normalize(t) for t in texts])
     # Then the word block equals sklearn's own transform
     assert abs(clf.features(texts)[:, : reference.shape[1]] - reference).max() == 0.0
-    # And each head's probabilities equal its estimator's predict_proba
-    fast = clf.predict_proba(texts)
+    # And each head's scores equal its estimator's decision_function (binary: [-s, s])
+    fast = clf.scores(texts)
     for head in clf.heads:
-        slow = clf.estimator(head).predict_proba(clf.features(texts))
+        slow = clf.estimator(head).decision_function(clf.features(texts))
+        if slow.ndim == 1:
+            slow = np.column_stack([-slow, slow])
         np.testing.assert_allclose(fast[head], slow, rtol=0, atol=1e-12)
+
+
+def test_probabilities_are_the_tempered_softmax_of_the_scores(clf: MentionClassifier) -> None:
+    texts = ["where is my parcel", "charged twice!!", "thanks"]
+    scores, proba = clf.scores(texts), clf.predict_proba(texts)
+    for head in clf.heads:
+        z = np.exp(scores[head] / clf.temperatures[head])
+        np.testing.assert_allclose(proba[head], z / z.sum(axis=1, keepdims=True), atol=1e-12)
+        np.testing.assert_allclose(proba[head].sum(axis=1), 1.0)
+
+
+def test_each_head_records_how_it_was_chosen(clf: MentionClassifier) -> None:
+    # Then C comes from the grid by cross-validation, with a fitted temperature
+    for head in clf.heads:
+        info = clf.params["heads"][head]
+        assert info["C"] in clf.params["C_grid"]
+        assert 0.0 <= info["cv_macro_f1"] <= 1.0
+        assert info["temperature"] == pytest.approx(clf.temperatures[head], rel=1e-5)
+        assert clf.temperatures[head] > 0
+
+
+def test_a_perfectly_separable_small_set_is_not_certain(clf: MentionClassifier) -> None:
+    # Given a training set that cross-validates perfectly, its probabilities stay below 1
+    proba = clf.predict_proba(["I was charged twice for order 3"])
+    assert 0.5 < proba["topic"].max() < 0.995
+
+
+def test_temperature_fits_overconfident_scores() -> None:
+    # Given scores that are right 70% of the time but say so with huge margins
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 3000)
+    guess = np.where(rng.random(3000) < 0.7, truth, (truth + 1) % 3)
+    scores = np.eye(3)[guess] * 20.0
+    # When a temperature is fitted
+    temperature = fit_temperature(scores, truth)
+    # Then the top probability is about the accuracy
+    top = np.exp(20.0 / temperature) / (np.exp(20.0 / temperature) + 2)
+    assert top == pytest.approx(0.7, abs=0.02)
+
+
+def test_labels_may_be_missing_for_some_rows(data: Data) -> None:
+    # Given a topic label on every row but urgency only on the first half
+    texts, labels = data
+    half = len(texts) // 2
+    urgency: list[str | None] = [*labels["urgency"][:half], *[None] * (len(texts) - half)]
+    # When fitted, each head learns from the rows that have its label
+    clf = MentionClassifier.fit(texts, {"topic": labels["topic"], "urgency": urgency})
+    assert clf.heads["urgency"] == sorted(set(labels["urgency"][:half]))
+    assert clf.classify(texts[0])["topic"][0] == labels["topic"][0]
+
+
+def test_bad_grid_is_refused(data: Data) -> None:
+    with pytest.raises(TrainingDataError, match="grid"):
+        MentionClassifier.fit(data[0], {"topic": data[1]["topic"]}, grid=[])
 
 
 def test_label_probability_is_the_highest(clf: MentionClassifier) -> None:
@@ -189,7 +245,8 @@ def test_model_file_manifest_describes_the_model(clf: MentionClassifier) -> None
         assert sorted(archive.namelist()) == ["manifest.json", "model.skops"]
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["format"] == FORMAT_NAME
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
+    assert set(manifest["selection"]) == set(clf.heads)
     assert manifest["heads"] == clf.heads
     assert manifest["version"] == clf.version
     assert set(manifest["libraries"]) == {"scikit-learn", "skops", "numpy", "scipy", "python"}
@@ -262,6 +319,7 @@ def test_other_sklearn_version_is_refused_before_loading(clf: MentionClassifier)
         ({"x": eval}, "builtins.eval"),
         ({"x": os.system}, "system"),
         ({"x": DecisionTreeClassifier()}, "sklearn.tree._classes.DecisionTreeClassifier"),
+        ({"x": LogisticRegression()}, "sklearn.linear_model._logistic.LogisticRegression"),
         ({"x": LogisticRegression().fit}, "LogisticRegression.fit"),
     ],
 )

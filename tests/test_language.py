@@ -134,3 +134,24 @@ def test_detection_is_deterministic_and_bounded() -> None:
 def test_exact_tie_is_undetermined() -> None:
     # "is" and "in" are function words in both English and Dutch
     assert detect_language("is in")[0] == UNDETERMINED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zeer gezellig en lekker eten! 😋",
+        "Vriendelijke bediening, prima prijs #aanrader",
+        "@ContosoNL storing al de hele ochtend, zenders haperen",
+        "Heerlijk geholpen door de monteur https://contoso.example/x",
+    ],
+)
+def test_short_dutch_posts_are_dutch(text: str) -> None:
+    assert detect_language(text)[0] == "nl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thx guys, awesome service again 🙌", "@JetBlue seriously impressive crew tonight"],
+)
+def test_short_english_posts_are_english(text: str) -> None:
+    assert detect_language(text)[0] == "en"

@@ -73,3 +73,31 @@ def test_other_sklearn_version_is_named(clf: MentionClassifier, tmp_path: Path) 
 def test_directory_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="cannot read model file"):
         load_model(tmp_path)
+
+
+def test_a_model_file_of_the_previous_format_says_to_retrain(
+    clf: MentionClassifier, tmp_path: Path
+) -> None:
+    # Given a file whose manifest says format version 1 (logistic-regression heads)
+    path = tmp_path / "old-format.mrm"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(clf.to_bytes())) as src, zipfile.ZipFile(out, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        manifest["format_version"] = 1
+        dst.writestr("manifest.json", json.dumps(manifest))
+        dst.writestr("model.skops", src.read("model.skops"))
+    path.write_bytes(out.getvalue())
+    # Then loading names the file and the versions
+    with pytest.raises(ModelFormatError, match=r"old-format\.mrm: model file format version 1"):
+        load_model(path)
+
+
+def test_round_trip_keeps_calibration_and_selection(clf: MentionClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "m.mrm"
+    save_model(clf, path)
+    loaded = load_model(path)
+    assert loaded.temperatures == clf.temperatures
+    assert loaded.params == clf.params
+    texts = ["where is my parcel", "charged twice", ""]
+    for head, proba in clf.predict_proba(texts).items():
+        assert (loaded.predict_proba(texts)[head] == proba).all()

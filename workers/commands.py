@@ -22,8 +22,8 @@ from routing.errors import ConfigError, MalformedMentionError
 from routing.models import Mention
 from workers import app, roles, training
 from workers.metrics import Metrics, MetricsServer
-from workers.pipeline import ClassifyStage, queue_lag
 from workers.replay import Replay, ReplayOptions, ReplayResult
+from workers.stages import ClassifyStage, queue_lag
 
 log = logging.getLogger("mention_router")
 
@@ -90,7 +90,12 @@ def _replay(
 ) -> ReplayResult:
     metrics = app.build_metrics()
     metrics.build.info({"version": "0.1.0"})
-    tagger = app.build_tagger(model, world, use_labels=getattr(args, "use_labels", False))
+    tagger = app.build_tagger(
+        model,
+        world,
+        use_labels=getattr(args, "use_labels", False),
+        classifier=settings.classifier,
+    )
     options = ReplayOptions(
         stream=args.stream,
         state_dir=state,
@@ -167,8 +172,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         load_world()
     model = args.model or settings.classifier.model
     parts = roles.Parts(
-        tagger=lambda: app.build_tagger(model, load_world(), use_labels=args.use_labels),
-        router=lambda: app.build_router(load_world()),
+        tagger=lambda: app.build_tagger(
+            model, load_world(), use_labels=args.use_labels, classifier=settings.classifier
+        ),
+        router=lambda: app.build_router(load_world(), app.router_options(settings)),
     )
     options = roles.RoleOptions(
         role=role,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -35,6 +35,26 @@ class _BudgetCollector(Collector):
         )
         for team, minutes in sorted(self.snapshot.items()):
             family.add_metric([team], minutes)
+        yield family
+
+
+LagReading = Iterable[tuple[str, int, float]]
+
+
+class _LagCollector(Collector):
+    """Records not yet committed per topic and partition, read from the queue at scrape time."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[], LagReading] = tuple
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            f"{PREFIX}_queue_lag_records",
+            "Records a worker's consumer group has not yet committed, per topic and partition",
+            labels=["topic", "partition"],
+        )
+        for topic, partition, lag in sorted(self.read()):
+            family.add_metric([topic, str(partition)], lag)
         yield family
 
 
@@ -89,6 +109,8 @@ class Metrics:
         )
         self._budget = _BudgetCollector()
         registry.register(self._budget)
+        self._lag = _LagCollector()
+        registry.register(self._lag)
         for outcome in OUTCOMES:  # export zeros from the start so rates work at once
             for urgency in ("low", "normal", "high", "critical"):
                 self.outcomes.labels(outcome, urgency)
@@ -107,6 +129,10 @@ class Metrics:
 
     def set_budget_remaining(self, per_team: Mapping[str, float]) -> None:
         self._budget.snapshot = dict(per_team)
+
+    def watch_lag(self, read: Callable[[], LagReading]) -> None:
+        """Read consumer lag with ``read`` at every scrape: ``(topic, partition, records)``."""
+        self._lag.read = read
 
 
 class MetricsServer:

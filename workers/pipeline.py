@@ -1,30 +1,48 @@
-"""The pipeline stages on a queue: route (tag + decide) and deliver, each resumable."""
+"""The pipeline stages on a queue, each resumable after a crash, and what they share.
+
+    mentions --RoutingStage (classify and route in one step: replay)--> decisions
+    decisions --DeliveryStage--> assignments topic and the out file
+    (the stages that scale out, classify and route apart, are in ``workers.stages``)
+
+Every stage makes a batch durable downstream before it commits the batch's offsets, so a
+crash repeats work but loses none; repeats are harmless because the router drops mention ids
+it has already decided. A batch whose output could not be written is kept and written again
+(the queue was unreachable), or dropped with the consumer's position (``resync``) when the
+group gave its partitions to another member.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, TypeVar, runtime_checkable
 
 import orjson
 
 from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_outcome
 from connectors.files import OutcomeFile
-from connectors.queues import Queue
+from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
 from routing.errors import MalformedMentionError
-from routing.models import Mention
+from routing.models import Classification, Mention
 from routing.router import Decision, Router
 from routing.tagger import Tagger
 from workers.metrics import Metrics
 
 Clock = Callable[[Mention | None], datetime]
+Pair = tuple[Mention, Classification]
+T = TypeVar("T")
 
 ROUTER_GROUP = "router"
+CLASSIFIER_GROUP = "classifier"
 DELIVERY_GROUP = "delivery"
+
+log = logging.getLogger("mention_router")
 
 
 def encode_decision(decision: Decision) -> bytes:
@@ -41,11 +59,145 @@ def decisions_in(queue: Queue, topic: str) -> Iterator[Decision]:
         yield decode_decision(record.value)
 
 
-class RoutingStage:
+@runtime_checkable
+class Assigned(Protocol):
+    """A consumer in a group that shares partitions out (Kafka); others own everything."""
+
+    generation: int
+
+    def assignment(self) -> frozenset[int]: ...
+
+
+class _Outbox:
+    """What makes one batch durable downstream, done in order and resumed where it failed."""
+
+    def __init__(self) -> None:
+        self._steps: deque[Callable[[], None]] = deque()
+        self.size = 0
+
+    def fill(self, size: int, *steps: Callable[[], None]) -> None:
+        self._steps.extend(steps)
+        self.size = size
+
+    def flush(self) -> int:
+        """Run the steps left; returns the batch size once all are done."""
+        while self._steps:
+            self._steps[0]()
+            self._steps.popleft()
+        size, self.size = self.size, 0
+        return size
+
+    def clear(self) -> None:
+        self._steps.clear()
+        self.size = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._steps)
+
+
+class QueueStage:
+    """A consumer of one topic with its outbox; ``resync`` restarts from committed offsets."""
+
+    def __init__(
+        self, queue: Queue, topics: TopicNames, metrics: Metrics, topic: str, group: str
+    ) -> None:
+        self._queue = queue
+        self._topics = topics
+        self._metrics = metrics
+        self._topic = topic
+        self._group = group
+        self._consumer: Consumer = queue.consumer(topic, group)
+        self._outbox = _Outbox()
+        self._generation = -1
+
+    def resync(self) -> None:
+        """Drop the unfinished batch and read again from the group's committed offsets."""
+        self._outbox.clear()
+        self._consumer.close()
+        self._consumer = self._queue.consumer(self._topic, self._group)
+        self._generation = -1
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def _moved(self) -> bool:
+        """Whether the group reassigned partitions since the last call (always once at start)."""
+        now = self._consumer.generation if isinstance(self._consumer, Assigned) else 0
+        moved, self._generation = now != self._generation, now
+        return moved
+
+    def _owns(self, partition: int = 0) -> bool:
+        consumer = self._consumer
+        return not isinstance(consumer, Assigned) or partition in consumer.assignment()
+
+    def _dead_letters(self, poison: list[tuple[Record, str]]) -> Callable[[], None]:
+        def publish() -> None:
+            if poison:
+                letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
+                self._queue.publish(self._topics.dead_letters, letters)
+                self._metrics.malformed.labels("queue").inc(len(poison))
+
+        return publish
+
+    def _commit(self, records: list[Record], metadata: str = "") -> Callable[[], None]:
+        return lambda: self._consumer.commit(records, metadata)
+
+
+class Decider:
+    """The router's half of a stage: drop decided ids, route the rest, log the decisions."""
+
+    def __init__(
+        self, queue: Queue, topics: TopicNames, router: Router, metrics: Metrics, clock: Clock
+    ) -> None:
+        self.queue = queue
+        self.topics = topics
+        self.router = router
+        self.metrics = metrics
+        self.clock = clock
+
+    def rebuild(self) -> int:
+        count = self.router.rebuild(decisions_in(self.queue, self.topics.decisions))
+        self.metrics.backlog.set(self.router.backlog_size)
+        self.metrics.set_budget_remaining(budget_remaining_by_team(self.router))
+        return count
+
+    def fresh(self, mentions: Sequence[Mention]) -> list[int]:
+        """Positions of the mentions not decided before, each id once (repeats are counted)."""
+        seen: set[str] = set()
+        kept = []
+        for i, m in enumerate(mentions):
+            if m.id not in seen and not self.router.is_decided(m.id):
+                kept.append(i)
+            seen.add(m.id)
+        self.metrics.duplicates.inc(len(mentions) - len(kept))
+        return kept
+
+    def decide(self, pairs: Iterable[Pair]) -> list[Decision]:
+        started = time.perf_counter()
+        decisions: list[Decision] = []
+        for mention, classification in pairs:
+            decisions.extend(self.router.route(mention, classification, self.clock(mention)))
+        self.metrics.stage_seconds.labels("route").observe(time.perf_counter() - started)
+        return decisions
+
+    def publish(self, decisions: list[Decision]) -> None:
+        if not decisions:
+            return
+        self.queue.publish(
+            self.topics.decisions,
+            [(d.mention_id, encode_decision(d)) for d in decisions],
+        )
+        for decision in decisions:
+            if decision.outcome is not None:
+                self.metrics.observe_outcome(decision.outcome)
+        self.metrics.backlog.set(self.router.backlog_size)
+        self.metrics.set_budget_remaining(budget_remaining_by_team(self.router))
+
+
+class RoutingStage(QueueStage):
     """Consumes mentions, tags them in batches, routes them and logs the decisions.
 
-    Decisions are published before the mentions' offsets are committed, and the router drops
-    ids it has already decided, so a crash between the two repeats no assignment.
+    The one-process path (replay): no classified topic in between, one router by design.
     """
 
     def __init__(
@@ -57,75 +209,135 @@ class RoutingStage:
         metrics: Metrics,
         clock: Clock,
     ) -> None:
-        self._queue = queue
-        self._topics = topics
+        super().__init__(queue, topics, metrics, topics.mentions, ROUTER_GROUP)
         self._tagger = tagger
-        self._router = router
-        self._metrics = metrics
-        self._clock = clock
-        self._consumer = queue.consumer(topics.mentions, ROUTER_GROUP)
+        self._decider = Decider(queue, topics, router, metrics, clock)
 
     def rebuild(self) -> int:
         """Restore the router's state from the decision log; returns the events replayed."""
-        count = self._router.rebuild(decisions_in(self._queue, self._topics.decisions))
-        self._metrics.backlog.set(self._router.backlog_size)
-        return count
+        return self._decider.rebuild()
 
     def step(self, max_records: int, timeout: float = 0.0) -> int:
         """Process one batch; returns how many records it consumed (0 when idle)."""
+        if self._outbox:
+            return self._outbox.flush()
         records = self._consumer.poll(max_records, timeout)
         if not records:
             return 0
-        mentions = self._decode(records)
-        fresh = [m for m in mentions if not self._router.is_decided(m.id)]
-        self._metrics.duplicates.inc(len(mentions) - len(fresh))
-        started = time.perf_counter()
-        classifications = self._tagger.tag(fresh) if fresh else []
-        routed = time.perf_counter()
-        self._metrics.stage_seconds.labels("classify").observe(routed - started)
-        self._metrics.observe_classified(classifications)
-        decisions: list[Decision] = []
-        for mention, classification in zip(fresh, classifications, strict=True):
-            decisions.extend(self._router.route(mention, classification, self._clock(mention)))
-        self._metrics.stage_seconds.labels("route").observe(time.perf_counter() - routed)
-        self._publish(decisions)
-        self._consumer.commit(records)
-        return len(records)
+        decoded, poison = decode_records(records, decode_mention)
+        mentions = [m for _, m in decoded]
+        fresh = [mentions[i] for i in self._decider.fresh(mentions)]
+        classifications = tag_batch(self._tagger, fresh, self._metrics)
+        decisions = self._decider.decide(zip(fresh, classifications, strict=True))
+        self._outbox.fill(
+            len(records),
+            self._dead_letters(poison),
+            lambda: self._decider.publish(decisions),
+            self._commit(records),
+        )
+        return self._outbox.flush()
 
     def tick(self) -> int:
         """Let the clock advance with no new mention (backlog drain, escalations)."""
-        decisions = self._router.tick(self._clock(None))
-        self._publish(decisions)
+        decisions = self._decider.router.tick(self._decider.clock(None))
+        self._decider.publish(decisions)
         return len(decisions)
 
-    def close(self) -> None:
-        self._consumer.close()
 
-    def _decode(self, records: list[Record]) -> list[Mention]:
-        mentions = []
-        poison = []
-        for record in records:
-            try:
-                mentions.append(decode_mention(record.value))
-            except MalformedMentionError as exc:
-                poison.append((record.key, _dead_letter(record, exc.reason)))
-        if poison:
-            self._queue.publish(self._topics.dead_letters, poison)
-            self._metrics.malformed.labels("queue").inc(len(poison))
-        return mentions
+class DeliveryStage(QueueStage):
+    """Consumes decisions and delivers their outcomes: the assignments topic and the out file.
 
-    def _publish(self, decisions: list[Decision]) -> None:
-        if not decisions:
-            return
-        self._queue.publish(
-            self._topics.decisions,
-            [(d.mention_id, encode_decision(d)) for d in decisions],
+    The out file's size is committed with the offsets; whenever this member takes over the
+    decisions topic the file is cut back to that size, so every outcome is in it exactly once.
+    """
+
+    def __init__(
+        self, queue: Queue, topics: TopicNames, metrics: Metrics, out: Path | None
+    ) -> None:
+        super().__init__(queue, topics, metrics, topics.decisions, DELIVERY_GROUP)
+        self._out = out
+        self._file: OutcomeFile | None = None
+        if not isinstance(self._consumer, Assigned):
+            self._open_file()
+
+    def step(self, max_records: int, timeout: float = 0.0) -> int:
+        if self._outbox:
+            return self._outbox.flush()
+        records = self._consumer.poll(max_records, timeout)
+        if isinstance(self._consumer, Assigned) and (self._moved() or not self._owns()):
+            self._close_file()  # reopened below at the committed size once this member owns it
+        if not records or not self._owns():
+            return 0
+        if self._file is None:
+            self._open_file()
+        started = time.perf_counter()
+        decoded, poison = decode_records(records, decode_decision)
+        outcomes = [d.outcome for _, d in decoded if d.outcome is not None]
+        written: list[str] = [""]
+
+        def write() -> None:
+            if self._file is not None:
+                self._file.write_many(outcomes)
+                written[0] = str(self._file.flush_durable())
+
+        self._outbox.fill(
+            len(records),
+            self._dead_letters(poison),
+            lambda: self._queue.publish(
+                self._topics.assignments, [(o.mention_id, encode_outcome(o)) for o in outcomes]
+            ),
+            write,
+            lambda: self._consumer.commit(records, written[0]),
         )
-        for decision in decisions:
-            if decision.outcome is not None:
-                self._metrics.observe_outcome(decision.outcome)
-        self._metrics.backlog.set(self._router.backlog_size)
-        self._metrics.set_budget_remaining(budget_remaining_by_team(self._router))
+        done = self._outbox.flush()
+        self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
+        return done
+
+    def resync(self) -> None:
+        super().resync()
+        self._close_file()
+        if not isinstance(self._consumer, Assigned):
+            self._open_file()
+
+    def close(self) -> None:
+        super().close()
+        self._close_file()
+
+    def _open_file(self) -> None:
+        if self._out is None:
+            return
+        committed = self._consumer.committed().get(0)
+        resume = int(committed.metadata) if committed and committed.metadata else None
+        self._file = OutcomeFile.open(self._out, resume_size=resume)
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def decode_records(
+    records: list[Record], decode: Callable[[bytes], T]
+) -> tuple[list[tuple[Record, T]], list[tuple[Record, str]]]:
+    """Each record with its decoded value, and those that did not decode with the reason."""
+    good: list[tuple[Record, T]] = []
+    poison: list[tuple[Record, str]] = []
+    for record in records:
+        try:
+            good.append((record, decode(record.value)))
+        except MalformedMentionError as exc:
+            poison.append((record, exc.reason))
+        except ValueError as exc:  # a decision or other pydantic record that does not parse
+            poison.append((record, str(exc).splitlines()[0]))
+    return good, poison
+
+
+def tag_batch(tagger: Tagger, mentions: list[Mention], metrics: Metrics) -> list[Classification]:
+    started = time.perf_counter()
+    classifications = tagger.tag(mentions) if mentions else []
+    metrics.stage_seconds.labels("classify").observe(time.perf_counter() - started)
+    metrics.observe_classified(classifications)
+    return classifications
 
 
 def _dead_letter(record: Record, reason: str) -> bytes:
@@ -151,47 +363,3 @@ def budget_remaining_by_team(router: Router) -> dict[str, float]:
             else employee.budget_minutes_per_day
         )
     return dict(per_team)
-
-
-class DeliveryStage:
-    """Consumes decisions and delivers their outcomes: the assignments topic and the out file.
-
-    The out file's size is committed with the offsets; on restart the file is cut back to it,
-    so every outcome is in the file exactly once.
-    """
-
-    def __init__(
-        self, queue: Queue, topics: TopicNames, metrics: Metrics, out: Path | None
-    ) -> None:
-        self._queue = queue
-        self._topics = topics
-        self._metrics = metrics
-        self._consumer = queue.consumer(topics.decisions, DELIVERY_GROUP)
-        self._file: OutcomeFile | None = None
-        if out is not None:
-            committed = self._consumer.committed().get(0)
-            resume = int(committed.metadata) if committed and committed.metadata else None
-            self._file = OutcomeFile.open(out, resume_size=resume)
-
-    def step(self, max_records: int, timeout: float = 0.0) -> int:
-        records = self._consumer.poll(max_records, timeout)
-        if not records:
-            return 0
-        started = time.perf_counter()
-        decisions = [decode_decision(r.value) for r in records]
-        outcomes = [d.outcome for d in decisions if d.outcome is not None]
-        self._queue.publish(
-            self._topics.assignments, [(o.mention_id, encode_outcome(o)) for o in outcomes]
-        )
-        metadata = ""
-        if self._file is not None:
-            self._file.write_many(outcomes)
-            metadata = str(self._file.flush_durable())
-        self._consumer.commit(records, metadata=metadata)
-        self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
-        return len(records)
-
-    def close(self) -> None:
-        self._consumer.close()
-        if self._file is not None:
-            self._file.close()

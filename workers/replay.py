@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -15,11 +15,13 @@ from config.settings import TopicNames
 from connectors.codec import encode_mention
 from connectors.files import DeadLetterFile, StreamLine, paced, read_stream
 from connectors.queues import Queue
+from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
 from workers.metrics import Metrics
-from workers.pipeline import DeliveryStage, RoutingStage, decisions_in
+from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage, decisions_in
+from workers.stages import queue_lag
 from workers.summary import Summary
 
 CONNECTOR = "replay"
@@ -115,13 +117,18 @@ class Replay:
             queue, self._topics, self._tagger, self._router, self._metrics, replay_clock
         )
         delivery = DeliveryStage(queue, self._topics, self._metrics, opts.out)
+        lag = queue_lag(
+            queue,
+            [(self._topics.mentions, ROUTER_GROUP), (self._topics.decisions, DELIVERY_GROUP)],
+        )
+        self._metrics.watch_lag(lag)
         started = time.perf_counter()
         count = malformed = 0
         try:
             routing.rebuild()
             with DeadLetterFile(opts.dead_letters) as dead:
-                for batch in self._batches(lines):
-                    malformed += self._ingest(queue, batch, dead)
+                for batch in batches(lines, opts.speed, opts.batch_size):
+                    malformed += ingest(queue, self._topics, batch, dead, self._metrics)
                     checkpoint.line = batch[-1].line
                     checkpoint.save()
                     while routing.step(opts.batch_size):
@@ -136,6 +143,8 @@ class Replay:
             logged = decisions_in(queue, self._topics.decisions)
             outcomes = (d.outcome for d in logged if d.outcome is not None)
             summary = Summary.from_outcomes(outcomes, self._router.roster)
+            final = list(lag())
+            self._metrics.watch_lag(lambda: final)  # the queue closes; keep the lag it ended with
         finally:
             routing.close()
             delivery.close()
@@ -148,37 +157,80 @@ class Replay:
         self.options.dead_letters.unlink(missing_ok=True)
         checkpoint.line, checkpoint.done = 0, False
 
-    def _batches(self, lines: Iterator[StreamLine]) -> Iterable[tuple[StreamLine, ...]]:
-        speed = self.options.speed
-        if speed == 0:
-            return _batched(lines, self.options.batch_size)
-        last: list[datetime] = []
 
-        def timestamp(line: StreamLine) -> datetime:
-            if isinstance(line.result, Mention):
-                last[:] = [line.result.created_at]
-            return last[0] if last else datetime.now().astimezone()
+def batches(
+    lines: Iterator[StreamLine], speed: float, size: int, window: float = 0.0
+) -> Iterable[tuple[StreamLine, ...]]:
+    """Stream lines in batches of ``size``; at a ``speed`` above 0, each batch when it is due.
 
+    Paced batches hold the lines that fall within ``window`` seconds (of replay time) of the
+    batch's first line, up to ``size``; a window of 0 paces line by line.
+    """
+    if speed == 0:
+        return _batched(lines, size)
+    last: list[datetime] = []
+
+    def timestamp(line: StreamLine) -> datetime:
+        if isinstance(line.result, Mention):
+            last[:] = [line.result.created_at]
+        return last[0] if last else datetime.now().astimezone()
+
+    if window <= 0:
         return ((line,) for line in paced(lines, speed=speed, timestamp=timestamp))
+    grouped = _windows(lines, timestamp, timedelta(seconds=window * speed), size)
+    return paced(grouped, speed=speed, timestamp=lambda batch: timestamp(batch[0]))
 
-    def _ingest(self, queue: Queue, batch: tuple[StreamLine, ...], dead: DeadLetterFile) -> int:
-        started = time.perf_counter()
-        records: list[tuple[str | None, bytes]] = []
-        bad = 0
-        for line in batch:
-            if isinstance(line.result, Mention):
-                key = line.result.conversation_id or line.result.id
-                records.append((key, encode_mention(line.result)))
-            else:
-                dead.write(line.result, line.raw)
-                bad += 1
-        if bad:
-            dead.flush()
-            self._metrics.malformed.labels(CONNECTOR).inc(bad)
-        queue.publish(self._topics.mentions, records)
-        self._metrics.mentions_in.labels(CONNECTOR).inc(len(records))
-        self._metrics.stage_seconds.labels("ingest").observe(time.perf_counter() - started)
-        return bad
+
+def _windows(
+    lines: Iterator[StreamLine],
+    timestamp: Callable[[StreamLine], datetime],
+    span: timedelta,
+    size: int,
+) -> Iterator[tuple[StreamLine, ...]]:
+    batch: list[StreamLine] = []
+    first: datetime | None = None
+    for line in lines:
+        at = timestamp(line)
+        if batch and (len(batch) >= size or first is None or at - first > span):
+            yield tuple(batch)
+            batch = []
+        if not batch:
+            first = at
+        batch.append(line)
+    if batch:
+        yield tuple(batch)
+
+
+def ingest(
+    queue: Queue,
+    topics: TopicNames,
+    batch: tuple[StreamLine, ...],
+    dead: DeadLetterFile,
+    metrics: Metrics,
+) -> int:
+    """Publish a batch's mentions, keyed by conversation; bad lines go to ``dead``.
+
+    Returns the number of bad lines. They are written after the publish, so a batch whose
+    publish failed and is tried again does not write them twice.
+    """
+    started = time.perf_counter()
+    records: list[tuple[str | None, bytes]] = []
+    bad: list[tuple[MalformedMentionError, str]] = []
+    for line in batch:
+        result = line.result
+        if isinstance(result, Mention):
+            records.append((result.conversation_id or result.id, encode_mention(result)))
+        else:
+            bad.append((result, line.raw))
+    queue.publish(topics.mentions, records)
+    for error, raw in bad:
+        dead.write(error, raw)
+    if bad:
+        dead.flush()
+        metrics.malformed.labels(CONNECTOR).inc(len(bad))
+    metrics.mentions_in.labels(CONNECTOR).inc(len(records))
+    metrics.stage_seconds.labels("ingest").observe(time.perf_counter() - started)
+    return len(bad)
 
 
 def _batched(lines: Iterator[StreamLine], size: int) -> Iterator[tuple[StreamLine, ...]]:

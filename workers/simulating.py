@@ -21,7 +21,7 @@ SIMULATE_POLICIES = (*POLICIES, "optimal")
 
 
 def _items(
-    args: argparse.Namespace, world: app.World, model: Path | None
+    args: argparse.Namespace, settings: Settings, world: app.World, model: Path | None
 ) -> tuple[list[tuple[Mention, Classification]], int]:
     mentions: list[Mention] = []
     malformed = 0
@@ -30,7 +30,9 @@ def _items(
             mentions.append(line.result)
         else:
             malformed += 1
-    tagger = app.build_tagger(model, world, use_labels=args.use_labels)
+    tagger = app.build_tagger(
+        model, world, use_labels=args.use_labels, classifier=settings.classifier
+    )
     classifications = []
     for start in range(0, len(mentions), 1024):
         classifications += tagger.tag(mentions[start : start + 1024])
@@ -46,7 +48,7 @@ def simulate_command(args: argparse.Namespace, settings: Settings) -> int:
     model = (
         None if args.use_labels and args.model is None else args.model or settings.classifier.model
     )
-    items, malformed = _items(args, world, model)
+    items, malformed = _items(args, settings, world, model)
     if args.policy == "optimal":
         outcomes = optimal(items, world.roster, world.taxonomy).outcomes
         written = outcomes

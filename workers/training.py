@@ -26,6 +26,7 @@ from sklearn.metrics import f1_score
 
 from routing.classifier import MentionClassifier
 from routing.errors import TrainingDataError
+from workers.classifying import Correction, latest_labels, read_corrections
 from workers.modelfile import load_model, save_model
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class TrainReport:
     dropped: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    corrections: int = 0
+    selection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,8 @@ class TrainReport:
             "dropped": self.dropped,
             "counts": self.counts,
             "seconds": round(self.seconds, 3),
+            "corrections": self.corrections,
+            "selection": self.selection,
         }
 
 
@@ -215,40 +220,93 @@ def train(
     label_columns: Mapping[str, str],
     out: Path,
     *,
+    corrections: Sequence[Path] = (),
     progress: Progress | None = None,
 ) -> TrainReport:
-    """Fit a model on a data file and save it to ``out``."""
+    """Fit a model on a data file, plus any corrections files, and save it to ``out``."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     table = load_table(path, text_column, label_columns)
     say(
         f"loaded {len(table.texts)} rows from {path} ({table.dropped} dropped: empty text or label)"
     )
+    data = TrainingSet.of(table)
+    if corrections:
+        data = data.corrected(read_corrections(corrections), corrections)
+        say(f"applied {data.corrections} corrections from {', '.join(map(str, corrections))}")
     say(f"fitting heads: {', '.join(label_columns)}")
-    clf = _fit(table, path)
+    clf = _fit(data, table.dropped, path)
     save_model(clf, out)
     say(f"saved model {clf.version} to {out}")
-    counts = {head: dict(sorted(Counter(values).items())) for head, values in table.labels.items()}
+    counts = {
+        head: dict(sorted(Counter(v for v in values if v is not None).items()))
+        for head, values in data.labels.items()
+    }
     return TrainReport(
         out=out,
         model_version=clf.version,
-        data_hash=table.data_hash,
-        rows=len(table.texts),
+        data_hash=data.data_hash,
+        rows=len(data.texts),
         dropped=table.dropped,
         counts=counts,
         seconds=time.perf_counter() - started,
+        corrections=data.corrections,
+        selection=clf.params.get("heads", {}),
     )
 
 
-def _fit(table: LabeledTable, path: Path) -> MentionClassifier:
+@dataclass(frozen=True)
+class TrainingSet:
+    """What a model is fitted on: texts, labels per head (None: no label), and their hash."""
+
+    texts: list[str]
+    labels: dict[str, list[str | None]]
+    data_hash: str
+    corrections: int = 0
+
+    @classmethod
+    def of(cls, table: LabeledTable) -> TrainingSet:
+        labels: dict[str, list[str | None]] = {h: list(v) for h, v in table.labels.items()}
+        return cls(list(table.texts), labels, table.data_hash)
+
+    def corrected(self, corrections: Sequence[Correction], files: Sequence[Path]) -> TrainingSet:
+        """This set with people's corrections: a corrected text is relabeled, a new one added.
+
+        A correction labels only the heads it names; other heads of a new row have no label.
+        Corrections of heads this model does not learn are ignored.
+        """
+        texts = list(self.texts)
+        labels = {head: list(values) for head, values in self.labels.items()}
+        row_of = {text: i for i, text in reversed(list(enumerate(texts)))}
+        applied = 0
+        for text, fixed in latest_labels(corrections).values():
+            heads = {h: v for h, v in fixed.items() if h in labels}
+            if not heads:
+                continue
+            applied += 1
+            row = row_of.get(text)
+            if row is None:
+                row = row_of[text] = len(texts)
+                texts.append(text)
+                for values in labels.values():
+                    values.append(None)
+            for head, value in heads.items():
+                labels[head][row] = value
+        digest = hashlib.sha256(self.data_hash.encode())
+        for file in files:
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+        return TrainingSet(texts, labels, digest.hexdigest(), self.corrections + applied)
+
+
+def _fit(data: TrainingSet, dropped: int, path: Path) -> MentionClassifier:
     try:
-        return MentionClassifier.fit(table.texts, table.labels, data_hash=table.data_hash)
+        return MentionClassifier.fit(data.texts, data.labels, data_hash=data.data_hash)
     except TrainingDataError as exc:
-        if not table.dropped:
+        if not dropped:
             raise
         # Dropping rows with any empty label can leave a head with one class: say so.
         raise TrainingDataError(
-            f"{exc} (after dropping {table.dropped} rows of {path} with an empty text or label;"
+            f"{exc} (after dropping {dropped} rows of {path} with an empty text or label;"
             " a head whose column has gaps may need training on its own)"
         ) from exc
 

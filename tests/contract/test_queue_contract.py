@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +11,8 @@ from typing import Protocol, runtime_checkable
 import pytest
 
 from connectors.queues import EmbeddedQueue, Queue, Record, open_queue
-from routing.errors import ConfigError, QueueError
+from routing.errors import ConfigError, QueueError, QueueUnavailableError
+from tests.kafka_broker import Broker
 
 TOPIC = "mentions"
 GROUP = "router"
@@ -33,16 +33,24 @@ class Measured(Protocol):
     def end_offset(self, topic: str) -> int: ...
 
 
+def _kafka(request: pytest.FixtureRequest) -> Queue:
+    # One broker per session; each test gets its own namespace of topics and groups.
+    broker: Broker = request.getfixturevalue("kafka_broker")
+    return open_queue(broker.url(quick=True))
+
+
 # Adding a backend is one entry here; the suite runs over every key.
-FACTORIES: dict[str, Callable[[Path], Queue]] = {
-    "memory": _memory,
-    "embedded": _embedded,
+FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], Queue]] = {
+    "memory": lambda request, tmp_path: _memory(tmp_path),
+    "embedded": lambda request, tmp_path: _embedded(tmp_path),
+    "kafka": lambda request, tmp_path: _kafka(request),
 }
+NEEDS = {"kafka": [pytest.mark.kafka, pytest.mark.integration]}
 
 
-@pytest.fixture(params=sorted(FACTORIES))
+@pytest.fixture(params=[pytest.param(name, marks=NEEDS.get(name, ())) for name in FACTORIES])
 def queue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Queue]:
-    made = FACTORIES[request.param](tmp_path)
+    made = FACTORIES[request.param](request, tmp_path)
     yield made
     made.close()
 
@@ -157,7 +165,9 @@ def test_scan_returns_everything_without_a_group(queue: Queue) -> None:
 def test_topics_are_independent(queue: Queue) -> None:
     queue.publish("a", _records(2, "a"))
     queue.publish("b", _records(3, "b"))
-    queue.consumer("a", GROUP).commit(queue.consumer("a", GROUP).poll())
+    done = queue.consumer("a", GROUP)
+    done.commit(done.poll())
+    done.close()
 
     assert _values(queue.consumer("a", "other").poll()) == [b"a0", b"a1"]
     assert _values(queue.consumer("b", GROUP).poll()) == [b"b0", b"b1", b"b2"]
@@ -165,7 +175,9 @@ def test_topics_are_independent(queue: Queue) -> None:
 
 
 def test_poll_with_timeout_returns_nothing_when_nothing_arrives(queue: Queue) -> None:
+    # Given a consumer that has started reading (a Kafka one has joined its group)
     consumer = queue.consumer(TOPIC, GROUP)
+    assert consumer.poll() == []
 
     started = time.monotonic()
     got = consumer.poll(timeout=0.2)
@@ -303,13 +315,30 @@ def test_unknown_scheme_names_the_choices() -> None:
         open_queue("foo://x")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("connectors.queues.kafka") is not None,
-    reason="the kafka backend is installed",
+def test_kafka_url_opens_without_connecting_and_check_names_the_address() -> None:
+    # Given a URL of a port nobody listens on: opening it connects to nothing yet
+    queue = open_queue("kafka://127.0.0.1:1?timeout_seconds=2")
+
+    # When it is checked, the error names the address and the cause
+    with pytest.raises(QueueUnavailableError, match=r"127\.0\.0\.1:1: .*refused"):
+        queue.check()
+    queue.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("kafka://", "is not kafka://HOST:PORT"),
+        ("kafka://h:1?sesion_timeout_ms=5", "unknown kafka option 'sesion_timeout_ms'"),
+        ("kafka://h:1?session_timeout_ms=soon", "invalid literal"),
+        ("kafka://h:1?session_timeout_ms=1000&heartbeat_interval_ms=1000", "heartbeat"),
+    ],
 )
-def test_kafka_without_its_backend_says_so() -> None:
-    with pytest.raises(ConfigError, match="kafka backend is not installed"):
-        open_queue("kafka://localhost:9092")
+def test_unusable_kafka_urls_are_refused_with_the_reason(url: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason) as caught:
+        open_queue(url)
+
+    assert (caught.value.source, caught.value.field) == ("queue.url", "url")
 
 
 def test_threads_publishing_at_once_lose_and_duplicate_nothing(queue: Queue) -> None:
