@@ -93,8 +93,11 @@ class WorkingHours:
         if not self.is_open(local):
             return self.next_open(local)
         m = self._minute_of_week(local)
-        ends = [e - m if s <= m < e else e - m - _WEEK for s, e in self._intervals
-                if s <= m < e or s <= m + _WEEK < e]  # fmt: skip
+        ends = [
+            e - m if s <= m < e else e - m - _WEEK
+            for s, e in self._intervals
+            if s <= m < e or s <= m + _WEEK < e
+        ]
         return local + timedelta(minutes=min(ends))
 
     def next_wind_down(self, local: datetime, lead_minutes: int) -> datetime:

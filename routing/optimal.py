@@ -17,15 +17,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from routing.eligibility import Need, structural_gap
-from routing.models import (
-    Assignment,
-    Classification,
-    Employee,
-    Mention,
-    NotAssigned,
-    Outcome,
-    Taxonomy,
-)
+from routing.models import Classification, Employee, Mention, Outcome, Taxonomy
+from routing.outcomes import assignment, not_assigned
 
 
 @dataclass(frozen=True)
@@ -139,37 +132,21 @@ def _outcomes(
         due = mention.created_at + timedelta(minutes=taxonomy.sla_minutes(classification.urgency))
         option = chosen.get(index)
         if option is None:
+            reason = "left out of the optimal assignment"
             outcomes.append(
-                NotAssigned(
-                    status="escalated",
-                    mention_id=mention.id,
-                    platform=mention.platform,
-                    topic=classification.topic,
-                    urgency=classification.urgency,
-                    language=classification.language,
-                    reason="left out of the optimal assignment",
-                    created_at=mention.created_at,
-                    decided_at=due,
-                    due_at=due,
-                )
+                not_assigned("escalated", mention, classification, reason=reason, at=due, due=due)
             )
             continue
-        employee = option.employee
+        minutes = taxonomy.handling_minutes(classification.topic)
         outcomes.append(
-            Assignment(
-                mention_id=mention.id,
-                employee_id=employee.id,
-                team=employee.team,
-                platform=mention.platform,
-                account=employee.accounts[mention.platform],
-                topic=classification.topic,
-                urgency=classification.urgency,
-                language=classification.language,
-                score=round(option.value, 6),
-                estimated_minutes=taxonomy.handling_minutes(classification.topic),
-                created_at=mention.created_at,
-                assigned_at=option.at,
-                due_at=due,
+            assignment(
+                mention,
+                classification,
+                option.employee,
+                value=option.value,
+                minutes=minutes,
+                at=option.at,
+                due=due,
             )
         )
     return outcomes

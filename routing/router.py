@@ -20,6 +20,7 @@ from routing.models import (
     NotAssignedStatus,
     Taxonomy,
 )
+from routing.outcomes import assignment, not_assigned
 from routing.policies import Offer, Policy, make_policy
 from routing.prices import Arrival, PriceBook
 
@@ -189,8 +190,13 @@ class Router:
     def accept(self, mention_id: str, employee_id: str, now: datetime) -> list[Decision]:
         """The employee accepted the assignment: it is no longer taken back on a timeout."""
         self._own(mention_id, employee_id).accepted = True
-        return [Decision(feedback=Feedback(kind="accepted", mention_id=mention_id,
-                                           employee_id=employee_id, at=now))]  # fmt: skip
+        return [
+            Decision(
+                feedback=Feedback(
+                    kind="accepted", mention_id=mention_id, employee_id=employee_id, at=now
+                )
+            )
+        ]
 
     def done(
         self, mention_id: str, employee_id: str, minutes: float, now: datetime
@@ -235,8 +241,9 @@ class Router:
         decisions = [Decision(feedback=feedback)]
         if len(declined_by) >= self.options.max_declines:
             reason = f"declined {len(declined_by)} times ({feedback.reason or feedback.kind})"
-            decisions.append(self._escalate(opened.mention, opened.classification,
-                                            waiting.need, now, reason))  # fmt: skip
+            decisions.append(
+                self._escalate(opened.mention, opened.classification, waiting.need, now, reason)
+            )
             return decisions
         decisions.append(self._arrive(waiting, now))
         return decisions + self._drain(now)  # the time given back may serve the backlog
@@ -248,9 +255,13 @@ class Router:
             opened = self._open.get(mention_id)
             if opened is None or opened.accepted or opened.assignment.assigned_at > at:
                 continue
-            feedback = Feedback(kind="timed_out", mention_id=mention_id,
-                                employee_id=opened.assignment.employee_id, at=at,
-                                reason="not accepted in time")  # fmt: skip
+            feedback = Feedback(
+                kind="timed_out",
+                mention_id=mention_id,
+                employee_id=opened.assignment.employee_id,
+                at=at,
+                reason="not accepted in time",
+            )
             decisions += self._reroute(feedback)
         return decisions
 
@@ -415,24 +426,18 @@ class Router:
     ) -> Decision:
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         self.ledger.spend(employee.id, now, need.minutes)
-        score = employee.skills[need.topic] * self.taxonomy.weight(classification.urgency)
-        assignment = Assignment(
-            mention_id=mention.id,
-            employee_id=employee.id,
-            team=employee.team,
-            platform=mention.platform,
-            account=employee.accounts[mention.platform],
-            topic=classification.topic,
-            urgency=classification.urgency,
-            language=classification.language,
-            score=round(score, 6),
-            estimated_minutes=need.minutes,
-            created_at=mention.created_at,
-            assigned_at=now,
-            due_at=waiting.due_at,
+        value = employee.skills[need.topic] * self.taxonomy.weight(classification.urgency)
+        outcome = assignment(
+            mention,
+            classification,
+            employee,
+            value=value,
+            minutes=need.minutes,
+            at=now,
+            due=waiting.due_at,
         )
         decision = Decision(
-            outcome=assignment, mention=mention, classification=classification, audit=audit
+            outcome=outcome, mention=mention, classification=classification, audit=audit
         )
         self._track(decision, waiting.excluded)
         return decision
@@ -475,34 +480,26 @@ class Router:
         reason: str,
         escalated_to: str | None = None,
     ) -> Decision:
-        outcome = NotAssigned(
-            status=status,
-            mention_id=mention.id,
-            platform=mention.platform,
-            topic=classification.topic,
-            urgency=classification.urgency,
-            language=classification.language,
+        due = self._due(mention, classification)
+        outcome = not_assigned(
+            status,
+            mention,
+            classification,
             reason=reason,
-            created_at=mention.created_at,
-            decided_at=now,
-            due_at=self._due(mention, classification),
+            at=now,
+            due=due,
             escalated_to=escalated_to,
         )
         return Decision(outcome=outcome)
 
     def _backlog_outcome(self, waiting: _Waiting, now: datetime, reason: str) -> NotAssigned:
-        mention, classification = waiting.mention, waiting.classification
-        return NotAssigned(
-            status="backlogged",
-            mention_id=mention.id,
-            platform=mention.platform,
-            topic=classification.topic,
-            urgency=classification.urgency,
-            language=classification.language,
+        return not_assigned(
+            "backlogged",
+            waiting.mention,
+            waiting.classification,
             reason=reason,
-            created_at=mention.created_at,
-            decided_at=now,
-            due_at=waiting.due_at,
+            at=now,
+            due=waiting.due_at,
         )
 
     def _audit(
