@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from routing.backlog import Backlog, Waiting, next_capacity_event
 from routing.decisions import Audit, Candidate, Decision, Feedback
 from routing.eligibility import DutyRoster, Need, availability_gap, structural_gap
 from routing.ledger import BudgetLedger
@@ -50,15 +51,6 @@ class RouterOptions:
 
 
 @dataclass(slots=True)
-class _Waiting:
-    mention: Mention
-    classification: Classification
-    need: Need
-    due_at: datetime
-    excluded: frozenset[str] = frozenset()
-
-
-@dataclass(slots=True)
 class _Open:
     assignment: Assignment
     mention: Mention
@@ -93,16 +85,14 @@ class Router:
         self._candidates: dict[tuple[str, str, str], tuple[Employee, ...]] = {}
         self._gaps: dict[tuple[str, str, str], dict[str, int]] = {}
         self._candidate_ids: dict[tuple[str, str, str], frozenset[str]] = {}
-        self._heap: list[tuple[datetime, int, str]] = []  # (last chance, seq, mention id)
-        self._waiting: dict[str, _Waiting] = {}
-        self._seq = 0
+        self._backlog = Backlog()
         self._decided: dict[str, datetime] = {}
         self._open: dict[str, _Open] = {}
         self._timeouts: list[tuple[datetime, str]] = []
         self._sticky: dict[str, tuple[str, datetime]] = {}
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
-        self._winding_down: set[str] = set()
+        self._winding_down: frozenset[str] = frozenset()
         self._duty = DutyRoster()
         self._since_prune = 0
 
@@ -110,7 +100,7 @@ class Router:
 
     @property
     def backlog_size(self) -> int:
-        return len(self._waiting)
+        return len(self._backlog)
 
     @property
     def clock(self) -> datetime | None:
@@ -119,7 +109,7 @@ class Router:
 
     def backlog(self) -> list[tuple[Mention, Classification, datetime]]:
         """Waiting mentions, most pressing deadline first."""
-        waiting = sorted(self._waiting.values(), key=lambda w: (w.due_at, w.mention.id))
+        waiting = sorted(self._backlog.values(), key=lambda w: (w.due_at, w.mention.id))
         return [(w.mention, w.classification, w.due_at) for w in waiting]
 
     def is_decided(self, mention_id: str) -> bool:
@@ -152,7 +142,7 @@ class Router:
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
         self._learn(mention, classification, need, candidates)
-        waiting = _Waiting(mention, classification, need, due_at)
+        waiting = Waiting(mention, classification, need, due_at)
         decisions.append(self._arrive(waiting, now))
         return decisions
 
@@ -166,8 +156,8 @@ class Router:
         if self._clock is not None and now < self._clock:
             now = self._clock
         decisions: list[Decision] = []
-        while self._waiting:
-            last_chance = self._heap[0][0] if self._heap else None
+        while self._backlog:
+            last_chance = self._backlog.next_last_chance()
             moments = [t for t in (last_chance, self._next_capacity) if t is not None]
             if not moments or min(moments) > now:
                 break
@@ -230,7 +220,7 @@ class Router:
         self._apply_feedback(feedback, opened)
         now = self._clock or feedback.at
         declined_by = opened.declined_by | {feedback.employee_id}
-        waiting = _Waiting(
+        waiting = Waiting(
             opened.mention,
             opened.classification,
             self._need(opened.mention, opened.classification),
@@ -270,11 +260,7 @@ class Router:
     def _expire(self, now: datetime) -> list[Decision]:
         """Waiting mentions at their last chance: anyone available takes them, else escalate."""
         decisions = []
-        while self._heap and self._heap[0][0] <= now:
-            _, _, mention_id = heapq.heappop(self._heap)
-            waiting = self._waiting.pop(mention_id, None)
-            if waiting is None:
-                continue
+        for waiting in list(self._backlog.pop_last_chances(now)):
             decision = self._offer(waiting, now, last_chance=True, quiet=True)
             if decision is None:
                 sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
@@ -290,16 +276,15 @@ class Router:
         decisions = []
         for employee_id in sorted(self._winding_down):
             employee = self._by_id[employee_id]
-            options = []
-            for waiting in self._waiting.values():
+            options: list[tuple[float, datetime, str, Waiting]] = []
+            for waiting in self._backlog.values():
                 need = waiting.need
                 if employee_id in waiting.excluded or employee_id not in self._ids_for(need):
                     continue
                 weight = self.taxonomy.weight(waiting.classification.urgency)
                 value = employee.skills[need.topic] * weight
-                options.append((-value / need.minutes, waiting.due_at, waiting.mention.id))
-            for _, _, mention_id in sorted(options):
-                waiting = self._waiting[mention_id]
+                options.append((-value / need.minutes, waiting.due_at, waiting.mention.id, waiting))
+            for _, _, mention_id, waiting in sorted(options, key=lambda o: o[:3]):
                 if (
                     availability_gap(employee, waiting.need, self.ledger, now, self._duty)
                     is not None
@@ -310,15 +295,14 @@ class Router:
                 weight = self.taxonomy.weight(waiting.classification.urgency)
                 note = "the end of a shift: budget left would go unused"
                 audit = self._audit(waiting.need, weight, now, [employee], employee, note)
-                del self._waiting[mention_id]
+                self._backlog.take(mention_id)
                 decisions.append(self._assign(employee, waiting, now, audit))
-        self._winding_down = set()
-        if decisions:
-            self._heap = [item for item in self._heap if item[2] in self._waiting]
-            heapq.heapify(self._heap)
+                if self.ledger.remaining(employee_id, now) <= 0:
+                    break
+        self._winding_down = frozenset()
         return decisions
 
-    def _better_later(self, waiting: _Waiting, employee: Employee, now: datetime) -> bool:
+    def _better_later(self, waiting: Waiting, employee: Employee, now: datetime) -> bool:
         """Whether someone more proficient can still take it, now or before its last chance."""
         need = waiting.need
         deadline = self._last_chance(waiting.due_at, waiting.classification)
@@ -335,24 +319,18 @@ class Router:
 
     def _drain(self, now: datetime) -> list[Decision]:
         decisions = []
-        for _, _, mention_id in sorted(self._heap):
-            waiting = self._waiting.get(mention_id)
-            if waiting is None:
-                continue
+        for waiting in self._backlog.in_order():
             decision = self._offer(waiting, now, quiet=True)
             if decision is not None:
-                del self._waiting[mention_id]
+                self._backlog.take(waiting.mention.id)
                 decisions.append(decision)
-        if decisions:
-            self._heap = [item for item in self._heap if item[2] in self._waiting]
-            heapq.heapify(self._heap)
         return decisions
 
     # -- deciding one mention ------------------------------------------------------------
 
     def _offer(
         self,
-        waiting: _Waiting,
+        waiting: Waiting,
         now: datetime,
         *,
         arriving: bool = False,
@@ -393,7 +371,7 @@ class Router:
             audit=audit,
         )
 
-    def _arrive(self, waiting: _Waiting, now: datetime) -> Decision:
+    def _arrive(self, waiting: Waiting, now: datetime) -> Decision:
         decision = self._offer(waiting, now, arriving=True)
         assert decision is not None
         return decision
@@ -422,7 +400,7 @@ class Router:
         return None, ""
 
     def _assign(
-        self, employee: Employee, waiting: _Waiting, now: datetime, audit: Audit
+        self, employee: Employee, waiting: Waiting, now: datetime, audit: Audit
     ) -> Decision:
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         self.ledger.spend(employee.id, now, need.minutes)
@@ -492,7 +470,7 @@ class Router:
         )
         return Decision(outcome=outcome)
 
-    def _backlog_outcome(self, waiting: _Waiting, now: datetime, reason: str) -> NotAssigned:
+    def _backlog_outcome(self, waiting: Waiting, now: datetime, reason: str) -> NotAssigned:
         return not_assigned(
             "backlogged",
             waiting.mention,
@@ -545,21 +523,21 @@ class Router:
             self._learn(decision.mention, decision.classification, need, self._candidates_for(need))
         self._decided.setdefault(outcome.mention_id, outcome.due_at)
         if isinstance(outcome, Assignment):
-            self._waiting.pop(outcome.mention_id, None)
+            self._backlog.take(outcome.mention_id)
             self.ledger.adjust(outcome.employee_id, outcome.assigned_at, outcome.estimated_minutes)
             previous = self._open.get(outcome.mention_id)
             self._track(decision, previous.declined_by if previous else frozenset())
         elif outcome.status == "backlogged" and decision.mention and decision.classification:
-            if outcome.mention_id not in self._waiting:
+            if outcome.mention_id not in self._backlog:
                 need = self._need(decision.mention, decision.classification)
                 excluded = self._open.pop(outcome.mention_id, None)
                 declined = excluded.declined_by if excluded else frozenset()
-                waiting = _Waiting(
+                waiting = Waiting(
                     decision.mention, decision.classification, need, outcome.due_at, declined
                 )
                 self._enqueue(waiting)
         else:
-            self._waiting.pop(outcome.mention_id, None)
+            self._backlog.take(outcome.mention_id)
             self._open.pop(outcome.mention_id, None)
 
     def rebuild(self, decisions: Iterable[Decision]) -> int:
@@ -567,13 +545,16 @@ class Router:
         for decision in decisions:
             self.apply(decision)
             count += 1
-        self._heap = [item for item in self._heap if item[2] in self._waiting]
-        heapq.heapify(self._heap)
+        self._backlog.compact()
         return count
 
     def _advance_clock(self, at: datetime) -> None:
+        """Move a rebuilding router's clock; the capacity events the original visited on the
+        way (and that left nothing in the log) are stepped over, not visited again later."""
         if self._clock is None or at > self._clock:
             self._clock = at
+        while self._backlog and self._next_capacity is not None and self._next_capacity <= at:
+            self._next_capacity = self._capacity_event_after(self._next_capacity)
 
     def _apply_feedback(self, feedback: Feedback, opened: _Open) -> None:
         assignment = opened.assignment
@@ -654,34 +635,18 @@ class Router:
                     break
         self.prices.observe(Arrival(mention.created_at, need.minutes, tuple(options)))
 
-    def _enqueue(self, waiting: _Waiting) -> None:
-        self._waiting[waiting.mention.id] = waiting
-        last_chance = self._last_chance(waiting.due_at, waiting.classification)
-        heapq.heappush(self._heap, (last_chance, self._seq, waiting.mention.id))
-        self._seq += 1
-        if len(self._waiting) == 1 or self._next_capacity is None:
-            # Capacity events are a pure function of the roster and the clock, so a router
-            # rebuilt from its log visits exactly the moments the original did.
+    def _enqueue(self, waiting: Waiting) -> None:
+        self._backlog.add(waiting, self._last_chance(waiting.due_at, waiting.classification))
+        if len(self._backlog) == 1 or self._next_capacity is None:
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at
             )
 
     def _capacity_event_after(self, now: datetime) -> datetime:
-        """The next moment capacity changes: hours begin, a budget day resets, or a shift
-        winds down (its unspent budget is offered to the backlog). Who winds down then is
-        kept in ``_winding_down``."""
-        events: list[tuple[datetime, str | None]] = []
-        lead = self.options.wind_down_minutes
-        for employee in self.roster:
-            local = now.astimezone(employee.zone)
-            tomorrow = local + timedelta(days=1)
-            midnight = tomorrow.replace(hour=0, minute=0, second=0, microsecond=0)
-            events.append((min(employee.hours.next_start(local), midnight), None))
-            if self.options.policy == "adaptive":
-                events.append((employee.hours.next_wind_down(local, lead), employee.id))
-        first = min(at for at, _ in events)
-        self._winding_down = {e for at, e in events if at == first and e is not None}
-        return first
+        """The next capacity event; who winds down then is kept in ``_winding_down``."""
+        wind_down = self.options.wind_down_minutes if self.options.policy == "adaptive" else None
+        at, self._winding_down = next_capacity_event(self.roster, now, wind_down)
+        return at
 
     def _prune(self, now: datetime) -> None:
         self._since_prune += 1
