@@ -34,25 +34,38 @@ def structural_gap(employee: Employee, need: Need) -> str | None:
 
 
 class DutyRoster:
-    """Who is at work when, remembered until their hours next change (the hot path asks often)."""
+    """Who is at work when, remembered until their hours next change (the hot path asks often).
+
+    Bounds are kept as POSIX timestamps: comparing floats is far cheaper than comparing
+    datetimes in IANA zones, and one offer asks about the same ``now`` many times.
+    """
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[datetime, datetime, bool]] = {}
+        self._known: dict[str, tuple[float, float, bool, datetime]] = {}
+        self._now: datetime | None = None
+        self._ts = 0.0
+
+    def _stamp(self, now: datetime) -> float:
+        if now is not self._now:
+            self._now, self._ts = now, now.timestamp()
+        return self._ts
 
     def on_duty(self, employee: Employee, now: datetime) -> bool:
+        ts = self._stamp(now)
         known = self._known.get(employee.id)
-        if known is not None and known[0] <= now < known[1]:
+        if known is not None and known[0] <= ts < known[1]:
             return known[2]
         local = now.astimezone(employee.zone)
         state = employee.hours.is_open(local)
-        self._known[employee.id] = (now, employee.hours.steady_until(local), state)
+        until = employee.hours.steady_until(local)
+        self._known[employee.id] = (ts, until.timestamp(), state, until)
         return state
 
     def next_at_work(self, employee: Employee, now: datetime) -> datetime:
         """``now`` when at work, else when their hours next begin."""
         if self.on_duty(employee, now):
             return now
-        return self._known[employee.id][1]
+        return self._known[employee.id][3]
 
 
 def availability_gap(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from routing.models import Employee
 
@@ -22,13 +22,27 @@ class BudgetLedger:
     def __init__(self, employees: Iterable[Employee]) -> None:
         self._employees: dict[str, Employee] = {e.id: e for e in employees}
         self._days: dict[str, dict[date, float]] = {e_id: {} for e_id in self._employees}
+        self._spans: dict[str, tuple[float, float, date]] = {}
+        self._at: datetime | None = None
+        self._ts = 0.0
 
     @property
     def employees(self) -> Mapping[str, Employee]:
         return self._employees
 
     def local_day(self, employee_id: str, at: datetime) -> date:
-        return at.astimezone(self._employees[employee_id].zone).date()
+        # The hot path asks about the same moment for many people: convert it once, and keep
+        # each person's current local day as a span of timestamps.
+        if at is not self._at:
+            self._at, self._ts = at, at.timestamp()
+        span = self._spans.get(employee_id)
+        if span is not None and span[0] <= self._ts < span[1]:
+            return span[2]
+        local = at.astimezone(self._employees[employee_id].zone)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=1)).replace(hour=0)
+        self._spans[employee_id] = (start.timestamp(), end.timestamp(), local.date())
+        return local.date()
 
     def used(self, employee_id: str, at: datetime) -> float:
         return self._days[employee_id].get(self.local_day(employee_id, at), 0.0)
