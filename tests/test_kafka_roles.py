@@ -28,7 +28,7 @@ from tests.factories import T0, classification, employee, mention, minutes
 from tests.kafka_broker import Broker, broker_binary, free_port, running_broker
 from tests.streams import stream_lines
 from workers.metrics import Metrics
-from workers.pipeline import decisions_in
+from workers.pipeline import DeliveryStage, decisions_in, encode_decision
 from workers.roles import open_ready_queue
 from workers.stages import RouteStage, queue_lag
 
@@ -178,16 +178,85 @@ def test_a_standby_router_takes_over_and_spends_no_budget_twice(
         log.publish(TOPICS.classified, _classified("a", 4) + _classified("b", 6))
         _until(lambda: _decided(log) >= 10)
         time.sleep(1.0)  # room for a wrong second decision to show up
+        outcomes = [d.outcome for d in decisions_in(log, TOPICS.decisions) if d.outcome]
     finally:
         for router in routers:
             router.stop()
+        log.close()
 
     # Then the standby rebuilt from the log: each mention decided once, anna's 50 min not passed
-    outcomes = [d.outcome for d in decisions_in(log, TOPICS.decisions) if d.outcome]
     assert Counter(o.mention_id for o in outcomes).most_common(1)[0][1] == 1
     assert len(outcomes) == 10
     assert sum(o.status == "assigned" for o in outcomes) == 5  # 10 minutes each
-    log.close()
+
+
+class _DeliverProcess:
+    """A delivery stage stepping on a thread of its own, writing one shared out file."""
+
+    def __init__(self, url: str, out: Path) -> None:
+        self.queue = open_queue(url)
+        self.stage = DeliveryStage(self.queue, TOPICS, Metrics(CollectorRegistry()), out)
+        self.delivered = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.delivered += self.stage.step(100, timeout=0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self.stage.close()
+        self.queue.close()
+
+
+def _decisions(taxonomy: Taxonomy, prefix: str, count: int) -> list[tuple[str | None, bytes]]:
+    router = _router(taxonomy)
+    made = [
+        d
+        for i in range(count)
+        for d in router.route(
+            mention(f"{prefix}{i}", T0 + minutes(i), lang="en"),
+            classification(f"{prefix}{i}"),
+            T0 + minutes(i),
+        )
+    ]
+    return [(d.mention_id, encode_decision(d)) for d in made]
+
+
+@pytest.mark.slow
+def test_a_standby_deliverer_cuts_a_torn_out_file_back_and_writes_each_outcome_once(
+    kafka_broker: Broker, taxonomy: Taxonomy, tmp_path: Path
+) -> None:
+    # Given two delivery processes on one out file, and 6 decisions delivered by one of them
+    url = kafka_broker.url(quick=True)
+    log = open_queue(url)
+    out = tmp_path / "out.jsonl"
+    first, more = _decisions(taxonomy, "a", 6), _decisions(taxonomy, "b", 4)
+    log.publish(TOPICS.decisions, first)
+    deliverers = [_DeliverProcess(url, out), _DeliverProcess(url, out)]
+    try:
+        _until(lambda: any(d.delivered == len(first) for d in deliverers))
+        active = next(d for d in deliverers if d.delivered)
+        standby = next(d for d in deliverers if d is not active)
+        # When the active one dies halfway through writing a line, and more decisions arrive
+        active.stop()
+        with out.open("ab") as torn:
+            torn.write(b'{"status": "assigned", "mention_id": "a0", "emp')
+        log.publish(TOPICS.decisions, more)
+        _until(lambda: standby.delivered >= len(more))
+        logged = [d.outcome for d in decisions_in(log, TOPICS.decisions) if d.outcome]
+    finally:
+        for deliverer in deliverers:
+            deliverer.stop()
+        log.close()
+
+    # Then the file holds every logged outcome once, in log order, and no torn line
+    lines = out.read_text().splitlines()
+    assert [json.loads(line)["mention_id"] for line in lines] == [o.mention_id for o in logged]
+    assert len(lines) == len(first) + len(more)
 
 
 def _retrying(action: Callable[[], T], timeout: float = 20.0) -> T:

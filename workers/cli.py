@@ -192,9 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="print the report as JSON")
     simulate.set_defaults(handler=simulate_command)
 
-    explain = sub.add_parser(
-        "explain", parents=[common], help="why a mention was routed as it was"
-    )
+    explain = sub.add_parser("explain", parents=[common], help="why a mention was routed as it was")
     explain.add_argument("mention_id", metavar="MENTION_ID")
     explain.add_argument(
         "--state", type=Path, help="a replay's state directory (default: the configured queue)"

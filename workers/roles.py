@@ -296,6 +296,7 @@ class Worker:
                 return
 
     def _round(self, *, wait: bool) -> int:
+        started = time.monotonic()
         busy = 0
         for i, stage in enumerate(self._stages):
             busy += stage.step(self._batch, self._timeout if wait and i == 0 else 0.0)
@@ -303,6 +304,8 @@ class Worker:
             for stage in self._stages:
                 if isinstance(stage, Ticking):
                     stage.tick()
+            if wait and (left := self._timeout - (time.monotonic() - started)) > 0:
+                self._sleep(left)  # a stage that does not wait (a finished ingest) must not spin
         return busy
 
 

@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 from config.settings import TopicNames
 from connectors.codec import decode_classified, decode_mention, encode_classified
 from connectors.queues import Queue
+from connectors.queues.base import Record
 from routing.errors import QueueError
 from routing.models import Classification, Mention
 from routing.router import Decision, Router
@@ -31,6 +32,13 @@ from workers.pipeline import (
 )
 
 log = logging.getLogger("mention_router")
+
+
+@runtime_checkable
+class Fencing(Protocol):
+    """A consumer that can prove to its group that it still holds its records' partitions."""
+
+    def confirm(self, records: Sequence[Record]) -> None: ...
 
 
 class ClassifyStage(QueueStage):
@@ -116,7 +124,7 @@ class RouteStage(QueueStage):
         self._outbox.fill(
             len(records),
             self._dead_letters(poison),
-            lambda: self._publish_if_owner(decider, decisions),
+            lambda: self._publish_if_owner(decider, decisions, records),
             self._commit(records),
         )
         return self._outbox.flush()
@@ -150,11 +158,16 @@ class RouteStage(QueueStage):
             self._decider = decider
         return self._decider
 
-    def _publish_if_owner(self, decider: Decider, decisions: list[Decision]) -> None:
-        # A retry after an outage must not publish what a new owner may have decided since.
+    def _publish_if_owner(
+        self, decider: Decider, decisions: list[Decision], records: list[Record]
+    ) -> None:
+        # A router replaced meanwhile (paused, cut off) must not publish what its successor
+        # may have decided since: first what its client knows, then the group itself.
         if self._moved() or not self._owns():
             self._decider = None
             raise QueueError("the router's partition moved to another member; batch dropped")
+        if isinstance(self._consumer, Fencing):
+            self._consumer.confirm(records)
         decider.publish(decisions)
 
 

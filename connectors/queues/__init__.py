@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 import weakref
 from collections.abc import Callable
@@ -65,16 +64,14 @@ def _open_embedded(url: str) -> Queue:
 
 
 def _open_kafka(url: str) -> Queue:
-    # The Kafka backend plugs in as connectors/queues/kafka.py with KafkaQueue(url).
+    # Imported here, so that processes on the embedded queue never load kafka-python.
     try:
-        module = importlib.import_module("connectors.queues.kafka")
+        from connectors.queues.kafka import KafkaQueue
     except ModuleNotFoundError as exc:
-        if exc.name != "connectors.queues.kafka":
+        if exc.name != "kafka":
             raise
-        reason = "the kafka backend is not installed in this version"
-        raise ConfigError(_SOURCE, "url", reason) from exc
-    queue: Queue = module.KafkaQueue(url)
-    return queue
+        raise ConfigError(_SOURCE, "url", "kafka:// needs the kafka-python package") from exc
+    return KafkaQueue(url)
 
 
 # The hook for new backends: a scheme and a function from the full URL to a Queue.

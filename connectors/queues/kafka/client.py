@@ -61,6 +61,6 @@ def first_reachable(servers: Sequence[str], timeout: float) -> str | OSError:
 
 @contextmanager
 def quietly() -> Iterator[None]:
-    # Closing a client whose broker is gone may raise; there is nothing left to save.
+    """Ignore errors closing a client: its broker may be gone, and nothing is left to save."""
     with suppress(KafkaError, OSError):
         yield

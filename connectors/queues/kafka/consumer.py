@@ -92,6 +92,32 @@ class KafkaGroupConsumer:
                 timeout_ms=queue.options.timeout_ms,
             )
 
+    def confirm(self, records: Sequence[Record]) -> None:
+        """Prove this member still holds the partitions of ``records``, before acting on them.
+
+        It commits the offset each partition's batch starts at (nothing of it is done yet): the
+        group accepts a commit only from a current member, so a member that was replaced (say,
+        paused past its session) hears of it here, as ``QueueError``, before it writes anything.
+        """
+        self._ensure_open()
+        starts: dict[int, int] = {}
+        for r in records:
+            starts[r.partition] = min(starts.get(r.partition, r.offset), r.offset)
+        if not starts:
+            return
+        queue = self._queue
+        name = queue.broker_name(self._topic)
+        with queue._translating(f"confirm {self._group!r} still holds {self._topic!r}"):
+            try:
+                offsets = {
+                    TopicPartition(name, p): OffsetAndMetadata(o, "", -1) for p, o in starts.items()
+                }
+                self._connected().commit(offsets, timeout_ms=queue.options.timeout_ms)
+            except KafkaError as exc:
+                if exc.retriable:
+                    raise
+                raise QueueError(f"this member no longer holds {self._topic!r}: {exc}") from exc
+
     def committed(self) -> dict[int, Committed]:
         """The group's committed position per partition, with its metadata."""
         self._ensure_open()
