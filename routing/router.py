@@ -260,8 +260,11 @@ class Router:
     def _expire(self, now: datetime) -> list[Decision]:
         """Waiting mentions at their last chance: anyone available takes them, else escalate."""
         decisions = []
+        nobody: set[tuple[str, str, str, float]] = set()
         for waiting in list(self._backlog.pop_last_chances(now)):
-            decision = self._offer(waiting, now, last_chance=True, quiet=True)
+            decision = None
+            if not self._nobody_available(waiting, now, nobody):
+                decision = self._offer(waiting, now, last_chance=True, quiet=True)
             if decision is None:
                 sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
                 reason = f"SLA of {sla:g} min about to pass with nobody available"
@@ -319,7 +322,10 @@ class Router:
 
     def _drain(self, now: datetime) -> list[Decision]:
         decisions = []
+        nobody: set[tuple[str, str, str, float]] = set()
         for waiting in self._backlog.in_order():
+            if self._nobody_available(waiting, now, nobody):
+                continue
             decision = self._offer(waiting, now, quiet=True)
             if decision is not None:
                 self._backlog.take(waiting.mention.id)
@@ -370,6 +376,22 @@ class Router:
             classification=classification,
             audit=audit,
         )
+
+    def _nobody_available(
+        self, waiting: Waiting, now: datetime, nobody: set[tuple[str, str, str, float]]
+    ) -> bool:
+        """Whether no candidate for this kind of mention is available now (remembered in
+        ``nobody``: within one pass availability only shrinks, so a "nobody" stays true)."""
+        need = waiting.need
+        key = (*_key(need), need.minutes)
+        if key in nobody:
+            return True
+        available = self._available(need, now)
+        if any(available(e) for e in self._candidates_for(need) if e.id not in waiting.excluded):
+            return False
+        if not waiting.excluded:
+            nobody.add(key)
+        return True
 
     def _arrive(self, waiting: Waiting, now: datetime) -> Decision:
         decision = self._offer(waiting, now, arriving=True)
