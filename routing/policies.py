@@ -67,11 +67,18 @@ class Policy(Protocol):
         ...
 
 
+class _Stateless:
+    """A policy whose choice depends only on the offer, the ledger and the candidates."""
+
+    def assigned(self, employee: Employee, offer: Offer) -> None:
+        return None
+
+
 def _share_left(ledger: BudgetLedger, employee: Employee, now: datetime) -> float:
     return ledger.remaining(employee.id, now) / employee.budget_minutes_per_day
 
 
-class GreedyPolicy:
+class GreedyPolicy(_Stateless):
     """Highest proficiency among the available; ties go to the larger share of budget left."""
 
     name = "greedy"
@@ -96,11 +103,8 @@ class GreedyPolicy:
                 best, best_share = employee, share
         return best, "highest value"
 
-    def assigned(self, employee: Employee, offer: Offer) -> None:
-        return None
 
-
-class BalancePolicy:
+class BalancePolicy(_Stateless):
     """Value discounted by ``1 - e^(f-1)``, f the fraction of today's budget already used."""
 
     name = "balance"
@@ -126,11 +130,8 @@ class BalancePolicy:
                 best, best_score = employee, score
         return best, "highest budget-discounted value"
 
-    def assigned(self, employee: Employee, offer: Offer) -> None:
-        return None
 
-
-class LeastLoadedPolicy:
+class LeastLoadedPolicy(_Stateless):
     """The available candidate with the largest share of today's budget left."""
 
     name = "least-loaded"
@@ -147,9 +148,6 @@ class LeastLoadedPolicy:
             return None, "most budget left"
         best = min(free, key=lambda e: (-_share_left(ledger, e, offer.now), e.id))
         return best, "most budget left"
-
-    def assigned(self, employee: Employee, offer: Offer) -> None:
-        return None
 
 
 class RoundRobinPolicy:
@@ -179,7 +177,7 @@ class RoundRobinPolicy:
         self._last = self._order[employee.id]
 
 
-class AdaptivePolicy:
+class AdaptivePolicy(_Stateless):
     """Value minus the learned price of the employee's time; low-value work waits for slack.
 
     ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``.
@@ -230,9 +228,6 @@ class AdaptivePolicy:
         if offer.flexible and not offer.last_chance:
             return None, "deferred: its SLA leaves time to use budget that would go unused"
         return best, f"best bid {best_bid:+.2f} after the price of time"
-
-    def assigned(self, employee: Employee, offer: Offer) -> None:
-        return None
 
 
 def _starts_in_time(

@@ -97,12 +97,7 @@ class KafkaQueue:
 
     def check(self) -> None:
         """Reach a broker and read the cluster's topics, or say why that failed."""
-        reachable = first_reachable(self.options.servers, self.options.timeout_seconds)
-        if isinstance(reachable, OSError):
-            raise QueueUnavailableError(
-                f"kafka queue {self.url}: no broker reachable at "
-                f"{', '.join(self.options.servers)}: {reachable.strerror or reachable}"
-            ) from reachable
+        self._require_broker()
         with self._translating("list the topics"):
             self._admin_client().list_topics()
 
@@ -329,14 +324,18 @@ class KafkaQueue:
                 )
             return self._reader
 
-    def _connect(self, client: Callable[..., T], **config: Any) -> T:
-        """Build a client once a broker answers on TCP, so a dead address fails fast."""
+    def _require_broker(self) -> None:
+        """Raise ``QueueUnavailableError`` naming the addresses unless a broker answers on TCP."""
         reachable = first_reachable(self.options.servers, self.options.timeout_seconds)
         if isinstance(reachable, OSError):
             raise QueueUnavailableError(
                 f"kafka queue {self.url}: no broker reachable at "
                 f"{', '.join(self.options.servers)}: {reachable.strerror or reachable}"
             ) from reachable
+
+    def _connect(self, client: Callable[..., T], **config: Any) -> T:
+        """Build a client once a broker answers on TCP, so a dead address fails fast."""
+        self._require_broker()
         config.setdefault("client_id", f"{self.options.client_id}-{uuid.uuid4().hex[:8]}")
         return client(
             bootstrap_servers=list(self.options.servers),
