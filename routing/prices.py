@@ -71,9 +71,6 @@ class PriceBook:
             self._prices = self._solve(_EPOCH + epoch * self._refresh)
         return self._prices
 
-    def prices(self) -> dict[str, float]:
-        return dict(self._prices)
-
     def _solve(self, until: datetime) -> dict[str, float]:
         since = until - self._window
         while self._arrivals and self._arrivals[0].at < since:

@@ -716,9 +716,4 @@ def _summarize(counts: Mapping[str, int]) -> str:
     return "; ".join(parts) if parts else "roster is empty"
 
 
-def is_terminal(decision: Decision) -> bool:
-    """Assigned, escalated and rejected are final; backlogged may still change."""
-    return decision.outcome is not None and decision.outcome.status != "backlogged"
-
-
-__all__ = ["Decision", "Router", "RouterOptions", "is_terminal"]
+__all__ = ["Decision", "Router", "RouterOptions"]
