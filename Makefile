@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench bench-quick bench-classifier bench-routing clean
+.PHONY: demo test services lint typecheck pytest bench bench-quick bench-classifier bench-routing clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,26 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# Outside parts the integration tests use: Prometheus (and promtool) and headless Chromium,
+# from Debian's packages. Without root or apt the tests that need them skip locally (fail in CI).
+DEBIAN_PACKAGES := prometheus chromium chromium-driver
+services:
+	@missing=""; \
+	for cmd in prometheus promtool chromium chromedriver; do \
+		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing$$missing from Debian's packages"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				$(DEBIAN_PACKAGES) >/dev/null; \
+		else \
+			echo "not installed:$$missing (tests that need them will skip; in CI they fail)"; \
+		fi; \
+	fi
+
+pytest: $(STAMP) services
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
