@@ -59,58 +59,61 @@ class XFeeds:
             self._cursor.advance(feed, tweet_id)
 
     def catch_up(self, queries: Mapping[str, str]) -> int:
-        """Search every query for tweets since the stream's cursor; pages read (0: no cursor)."""
+        """Search every query for tweets since the stream's cursor; tweets found (0: no cursor)."""
         since = self._cursor.get("stream")
         if since is None:
             return 0  # first start: the stream begins now, there is nothing to catch up on
-        newest: list[str] = []
-        pages = 0
+        found: list[Mention] = []
         for query in queries.values():
             search = self.client.search_recent_tweets
-            for page in self._pages(search, "next_token", query=query, since_id=since):
-                pages += 1
-                newest.append(self._page(page, "stream") or since)
-        self.advance("stream", max(newest, key=int, default=None))
-        return pages
+            found += self._read(self._pages(search, "next_token", query=query, since_id=since))
+        self.advance("stream", self.deliver(_oldest_first(found)))
+        return len(found)
 
     def poll_mentions(self, user_id: str) -> int:
-        """Read the account's mentions timeline since its cursor; pages read."""
+        """Read the account's mentions timeline since its cursor; tweets found."""
         since = self._cursor.get("mentions")
         params: dict[str, Any] = {"id": user_id}
         if since is not None:
             params["since_id"] = since
-        limit = self._max_pages if since is not None else 1  # first start: the latest page
-        newest: list[str] = []
-        pages = 0
         timeline = self.client.get_users_mentions
-        for page in self._pages(timeline, "pagination_token", limit=limit, **params):
-            pages += 1
-            newest.extend([n] if (n := self._page(page, "mentions")) else [])
-        self.advance("mentions", max(newest, key=int, default=None))
-        return pages
+        # First start: only the latest page, not the account's whole history.
+        pages = self._pages(timeline, "pagination_token", whole=since is not None, **params)
+        found = self._read(pages)
+        self.advance("mentions", self.deliver(_oldest_first(found)))
+        return len(found)
 
     def _pages(
-        self, call: Callable[..., Any], token_name: str, *, limit: int | None = None, **params: Any
+        self, call: Callable[..., Any], token_name: str, *, whole: bool = True, **params: Any
     ) -> Iterator[Mapping[str, Any]]:
+        """Up to ``max_pages`` pages (one unless ``whole``); stopping early is reported."""
         token: str | None = None
-        limit = limit or self._max_pages
-        for _ in range(limit):
+        for _ in range(self._max_pages if whole else 1):
             extra = {token_name: token} if token else {}
             page = call(**params, **_COMMON, max_results=100, **extra)
             yield page
             meta = page.get("meta") if isinstance(page, Mapping) else None
             token = meta.get("next_token") if isinstance(meta, Mapping) else None
-            if not token:
+            if not token or not whole:
                 return
-        log.warning("x: stopped after %d pages; older tweets of this pass are skipped", limit)
+        log.warning("x: stopped after %d pages; older tweets are skipped", self._max_pages)
         self._observer.error(CONNECTOR, "catch_up_truncated")
 
-    def _page(self, page: Mapping[str, Any], feed: str) -> str | None:
+    def _read(self, pages: Iterator[Mapping[str, Any]]) -> list[Mention]:
+        """Every tweet of every page, a refused one counted and logged."""
         mentions: list[Mention] = []
-        for result in page_mentions(page):
-            if isinstance(result, PayloadError):
-                log.warning("x: %s tweet refused: %s", feed, result.reason)
-                self._observer.error(CONNECTOR, "malformed")
-            else:
-                mentions.append(result)
-        return self.deliver(mentions)
+        for page in pages:
+            for result in page_mentions(page):
+                if isinstance(result, PayloadError):
+                    log.warning("x: tweet refused: %s", result.reason)
+                    self._observer.error(CONNECTOR, "malformed")
+                else:
+                    mentions.append(result)
+        return mentions
+
+
+def _oldest_first(mentions: list[Mention]) -> list[Mention]:
+    """Each tweet once (brands' queries overlap), oldest first: pages come newest first, and
+    the queue gets mentions in the order they were written."""
+    unique = {m.id: m for m in mentions}
+    return sorted(unique.values(), key=lambda m: (len(m.id), m.id))

@@ -194,7 +194,7 @@ class TweepySource:
         self._observer.state(CONNECTOR, True)
 
     def _failed(self, failure: MentionRouterError, *, report_state: bool = True) -> None:
-        log.warning("x: %s", failure)
+        log.warning("%s", failure)
         self._observer.error(CONNECTOR, error_kind(failure))
         if report_state:
             self._observer.state(CONNECTOR, False)
