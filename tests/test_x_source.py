@@ -62,7 +62,8 @@ def test_normal_traffic_is_normalized_with_author_and_conversation(tmp_path: Pat
     assert first.author.handle == "@user_u3"
     assert first.url == "https://x.com/user_u3/status/10"
     assert (second.conversation_id, second.in_reply_to) == ("x:10", "x:10")
-    assert second.raw is not None and second.raw["data"]["id"] == "11"
+    assert second.raw is not None
+    assert second.raw["data"]["id"] == "11"
     assert observer.accepted["x"] == 2
     assert ("x", True) in observer.states
     assert not thread.is_alive()
@@ -84,7 +85,8 @@ def test_rule_sync_adds_changes_and_removes_only_our_rules(tmp_path: Path) -> No
     assert {t: v for t, (_, v) in rules.items() if t.startswith(TAG_PREFIX)} == desired
     assert rules[TAG_PREFIX + "fabrikam"][0] == kept
     assert rules["analytics"] == (foreign, "someone else's rule")
-    assert changed not in api.rules and removed not in api.rules
+    assert changed not in api.rules
+    assert removed not in api.rules
 
 
 def test_dropped_stream_resumes_through_catch_up_without_loss_or_duplicates(
@@ -111,7 +113,8 @@ def test_dropped_stream_resumes_through_catch_up_without_loss_or_duplicates(
     assert observer.dropped["x"] == 1  # 104 came from both catch-up and the stream
     assert {q["since_id"] for q in searches} == {"102"}
     assert Cursor(tmp_path / "cursor.json").get("stream") == "105"
-    assert len(sleeps) == 1 and 0.5 <= sleeps[0] <= 1.0  # one jittered back-off
+    assert len(sleeps) == 1
+    assert 0.5 <= sleeps[0] <= 1.0
     assert ("x", "unavailable") in observer.errors
     assert observer.states[-1] == ("x", True)
 
@@ -186,7 +189,8 @@ def test_mentions_timeline_pages_and_resumes_from_its_cursor(tmp_path: Path) -> 
         timeline = [q for _, p, q in api.requests if p == "/2/users/42/mentions"]
     assert ids(queue) == ["x:31", "x:32", "x:33", "x:34", "x:35"]  # oldest first
     assert observer.errors == []
-    assert "since_id" not in timeline[0] and timeline[1]["since_id"] == "32"
+    assert "since_id" not in timeline[0]
+    assert timeline[1]["since_id"] == "32"
     assert timeline[2]["pagination_token"] == "2"
 
 
