@@ -45,6 +45,7 @@ class WebhookServer:
     def __init__(self, app: object, host: str, port: int, observer: ConnectorObserver) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
         self._server = uvicorn.Server(config)
+        self._host = host
         self._observer = observer
         self._thread: threading.Thread | None = None
 
@@ -62,6 +63,14 @@ class WebhookServer:
     def started(self) -> bool:
         return bool(self._server.started)
 
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when configured as 0); 0 before it started."""
+        servers = getattr(self._server, "servers", [])
+        if not self.started or not servers:
+            return 0
+        return int(servers[0].sockets[0].getsockname()[1])
+
     def wait_started(self, timeout: float = 10.0) -> bool:
         stop_at = threading.Event()
         for _ in range(int(timeout / 0.05)):
@@ -69,6 +78,7 @@ class WebhookServer:
                 break
             stop_at.wait(0.05)
         if self.started:
+            log.warning("webhook: listening on http://%s:%d", self._host, self.port)
             self._observer.state(self.name, True)
         return self.started
 
