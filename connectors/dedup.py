@@ -17,7 +17,7 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS seen (seq INTEGER PRIMARY KEY, id TEXT NOT
 class SeenIds:
     """The last ``capacity`` mention ids ingested, oldest forgotten first.
 
-    Memory stays bounded (SQLite's page cache) and so does the file: about 100 bytes per id.
+    Memory stays bounded (SQLite's page cache) and so does the file: about 60 bytes per id.
     A duplicate older than the last ``capacity`` ids is no longer recognized.
     """
 

@@ -94,8 +94,10 @@ def test_a_query_too_long_for_x_is_refused() -> None:
     rules = ListeningRules.model_validate(
         {"brands": {"big": {"keywords": [f"word{i}" for i in range(100)]}}}
     )
-    with pytest.raises(ValueError, match=r"brands\.big: X query is \d+ chars"):
-        stream_rules(rules)
+    with pytest.raises(ConfigError) as caught:
+        stream_rules(rules, "config/listening.yaml")
+    assert (caught.value.source, caught.value.field) == ("config/listening.yaml", "brands.big")
+    assert "more than X accepts (512)" in caught.value.reason
 
 
 rule_values = st.sampled_from(["a", "b", "(a OR b)", "c -d"])

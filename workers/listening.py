@@ -78,7 +78,7 @@ class WebhookServer:
                 break
             stop_at.wait(0.05)
         if self.started:
-            log.warning("webhook: listening on http://%s:%d", self._host, self.port)
+            log.info("webhook: listening on http://%s:%d", self._host, self.port)
             self._observer.state(self.name, True)
         return self.started
 
@@ -127,6 +127,7 @@ def _x_source(
         Cursor(state / "x-cursor.json"),
         observer=observer,
         prepare_session=lambda session: mount_base_url(session, x.api_base_url),
+        rules_source=str(listening.rules),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from connectors.listening import BrandRules, ListeningRules
+from routing.errors import ConfigError
 
 __all__ = ["TAG_PREFIX", "RulePlan", "brand_query", "plan_rules", "stream_rules"]
 
@@ -33,13 +34,14 @@ def brand_query(rules: BrandRules) -> str:
     return " ".join(parts)
 
 
-def stream_rules(rules: ListeningRules) -> dict[str, str]:
-    """Tag -> query for every brand; raises ``ValueError`` for a query X would refuse."""
+def stream_rules(rules: ListeningRules, source: str = "listening rules") -> dict[str, str]:
+    """Tag -> query for every brand; ``ConfigError`` for a query X would refuse."""
     out = {}
     for name, brand in rules.brands.items():
         query = brand_query(brand)
         if len(query) > MAX_QUERY:
-            raise ValueError(f"brands.{name}: X query is {len(query)} chars, over {MAX_QUERY}")
+            reason = f"the X query is {len(query)} characters, more than X accepts ({MAX_QUERY})"
+            raise ConfigError(source, f"brands.{name}", reason)
         out[TAG_PREFIX + name] = query
     return out
 

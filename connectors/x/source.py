@@ -67,10 +67,11 @@ class TweepySource:
         sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        rules_source: str = "listening rules",
     ) -> None:
         redact_tweepy_logs()
         self.options = options
-        self._queries = stream_rules(rules)
+        self._queries = stream_rules(rules, rules_source)
         self._observer = observer if observer is not None else NullObserver()
         self._prepare = prepare_session
         self._stopped = threading.Event()
