@@ -1,6 +1,6 @@
 """Connector throughput: normalized mentions per second from recorded X payloads, and webhooks.
 
-    python -m benchmarks.connectors [--tweets 14640] [--repeat 5] [--requests 500]
+    python -m benchmarks.connectors [--tweets N] [--stream-tweets 1000] [--requests 500]
 
 Payloads are X API v2 filtered-stream lines (tweet, expanded author, matching rules) made at
 run time from the airline tweets (``../shared/data/airline_sentiment/Tweets.csv``; synthetic
@@ -63,7 +63,7 @@ def _tweet(i: int, text: str, author: str, at: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def payloads(limit: int) -> tuple[list[dict[str, Any]], str]:
+def payloads(limit: int | None) -> tuple[list[dict[str, Any]], str]:
     """Stream payloads from the airline tweets (or synthetic ones) and where they came from."""
     if TWEETS.exists():
         with TWEETS.open(newline="", encoding="utf-8") as handle:
@@ -73,7 +73,7 @@ def payloads(limit: int) -> tuple[list[dict[str, Any]], str]:
             for i, r in enumerate(rows)
         ]
         return made, f"{TWEETS.name} ({len(made)} tweets)"
-    rng = random.Random(7)
+    rng, limit = random.Random(7), limit or 10_000
     at = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
     made = [
         _tweet(i, f"@{rng.choice(AIRLINES)} flight {i} delayed again", f"user{i % 977}", at)
@@ -236,7 +236,7 @@ def bench_webhook(requests: int, repeat: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tweets", type=int, default=14_640)
+    parser.add_argument("--tweets", type=int, default=None, help="default: all")
     parser.add_argument("--stream-tweets", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
@@ -246,6 +246,14 @@ def main() -> None:
     report: dict[str, Any] = {"cpus": os.cpu_count(), "source": source, "repeat": args.repeat}
     report |= bench_parsing(lines, args.repeat)
     report |= bench_ingest(tweets, min(args.stream_tweets, len(tweets)), args.repeat)
+    report["ratios"] = {
+        "catch-up/parse": round(
+            report["catch-up"]["per_second"] / report["parse"]["per_second"], 3
+        ),
+        "stream/catch-up": round(
+            report["stream"]["per_second"] / report["catch-up"]["per_second"], 3
+        ),
+    }
     report |= bench_webhook(args.requests, args.repeat)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2) + "\n")
