@@ -197,7 +197,7 @@ def _post_rate(bodies: list[str], per_request: int, repeat: int) -> dict[str, fl
     import httpx
 
     from connectors.observer import NullObserver
-    from workers.listening import WebhookServer
+    from workers.webhook_server import WebhookServer
     from workers.webhooks import WebhookOptions, create_app
 
     rates = []

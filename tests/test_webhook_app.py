@@ -15,7 +15,7 @@ from connectors.status import ConnectorStatus
 from connectors.webhooks import sign
 from tests.listening_fixtures import RecordingObserver, ingestor, queued
 from tests.webhook_payloads import feed_change, generic_mention, meta_body
-from workers.listening import WebhookServer
+from workers.webhook_server import WebhookServer
 from workers.webhooks import WebhookOptions, create_app
 
 APP_SECRET = "meta-app-secret"

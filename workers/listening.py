@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import uvicorn
+from pydantic import SecretStr
 
 from config.listening import load_listening_rules
 from config.settings import ListeningSettings, Settings, WebhookSettings
@@ -22,9 +22,10 @@ from connectors.queues import open_queue
 from connectors.status import ConnectorStatus
 from connectors.x import Cursor, TweepySource, XOptions, mount_base_url
 from routing.errors import ConfigError
+from workers.webhook_server import WebhookServer
 from workers.webhooks import WebhookOptions, create_app
 
-__all__ = ["WebhookServer", "build_connectors", "listen"]
+__all__ = ["build_connectors", "listen"]
 
 log = logging.getLogger("mention_router")
 
@@ -37,67 +38,17 @@ class Connector(Protocol):
     def stop(self, timeout: float = 10.0) -> None: ...
 
 
-class WebhookServer:
-    """The webhook app served by uvicorn on its own thread."""
-
-    name = "webhook"
-
-    def __init__(self, app: object, host: str, port: int, observer: ConnectorObserver) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
-        self._server = uvicorn.Server(config)
-        self._host = host
-        self._observer = observer
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._serve, name="webhook-server", daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        try:
-            self._server.run()
-        finally:
-            self._observer.state(self.name, False)
-
-    @property
-    def started(self) -> bool:
-        return bool(self._server.started)
-
-    @property
-    def port(self) -> int:
-        """The port it listens on (useful when configured as 0); 0 before it started."""
-        servers = getattr(self._server, "servers", [])
-        if not self.started or not servers:
-            return 0
-        return int(servers[0].sockets[0].getsockname()[1])
-
-    def wait_started(self, timeout: float = 10.0) -> bool:
-        stop_at = threading.Event()
-        for _ in range(int(timeout / 0.05)):
-            if self.started or (self._thread is not None and not self._thread.is_alive()):
-                break
-            stop_at.wait(0.05)
-        if self.started:
-            log.info("webhook: listening on http://%s:%d", self._host, self.port)
-            self._observer.state(self.name, True)
-        return self.started
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def _webhook_options(hooks: WebhookSettings) -> WebhookOptions:
-    def secret(value: object) -> str | None:
-        return None if value is None else value.get_secret_value()  # type: ignore[attr-defined]
-
     return WebhookOptions(
         max_body_bytes=hooks.max_body_bytes,
         max_batch=hooks.max_batch,
-        secret=secret(hooks.secret),
-        meta_app_secret=secret(hooks.meta_app_secret),
-        meta_verify_token=secret(hooks.meta_verify_token),
+        secret=_secret(hooks.secret),
+        meta_app_secret=_secret(hooks.meta_app_secret),
+        meta_verify_token=_secret(hooks.meta_verify_token),
     )
 
 
