@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,5 @@ def test_replay_plays_a_recording_back(tmp_path: Path) -> None:
                  "--out", str(out)])  # fmt: skip
     # Then every recorded mention gets a routing outcome
     assert code == 0
-    decided = {
-        line.split('"mention_id":"')[1].split('"')[0] for line in out.read_text().splitlines()
-    }
+    decided = {json.loads(line)["mention_id"] for line in out.read_text().splitlines()}
     assert decided == {f"x:{i}" for i in range(5)}
