@@ -230,3 +230,22 @@ def test_api_base_url_setting_reaches_the_server_and_the_token_is_never_logged(
     # tweepy logs request headers at DEBUG: the token is masked there
     assert "Bearer ***" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_stop_interrupts_a_silent_stream_at_once(tmp_path: Path) -> None:
+    with running_api() as api:
+        api.keep_alive_seconds = 30.0  # nothing arrives for 30 s after the first tweet
+        api.streams.append([stream_line(tweet(60))])
+        queue, observer = MemoryQueue(), RecordingObserver()
+        source = x_source(api, ingestor(queue, tmp_path, observer), tmp_path, observer)
+        thread = run_in_thread(source.run_stream)
+        wait_for(lambda: ids(queue) == ["x:60"], "the tweet")
+        # When the source is stopped while the stream is silent
+        started = time.monotonic()
+        source.stop(timeout=5)
+        thread.join(5)
+        stopped_after = time.monotonic() - started
+    # Then the stream ended without waiting for the next keep-alive, and without an error
+    assert not thread.is_alive()
+    assert stopped_after < 3
+    assert observer.errors == []

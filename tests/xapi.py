@@ -77,6 +77,7 @@ class FakeXApi:
     streams: list[Reply | list[bytes | str]] = field(default_factory=list)
     replies: dict[str, list[Reply]] = field(default_factory=dict)  # path prefix -> one-shots
     page_size: int = 2
+    keep_alive_seconds: float = 0.05  # X sends one every 20 s
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     connections: int = 0
     closing: threading.Event = field(default_factory=threading.Event)
@@ -196,7 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hold(self) -> None:
         deadline = time.monotonic() + _HOLD_SECONDS
-        while time.monotonic() < deadline and not self.api.closing.wait(0.05):
+        while time.monotonic() < deadline and not self.api.closing.wait(
+            self.api.keep_alive_seconds
+        ):
             self._chunk(KEEP_ALIVE)
         self.wfile.write(b"0\r\n\r\n")
 
