@@ -20,6 +20,7 @@ from connectors.codec import decode_mention
 from connectors.files import read_stream
 from connectors.queues import open_queue
 from tests.webhook_payloads import generic_mention
+from workers.listening import listen as listening_command
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP = 20.0
@@ -147,3 +148,47 @@ def test_x_without_a_token_is_a_configuration_error(
     settings.write_text(f"queue: {{url: 'memory://'}}\nstate_dir: '{tmp_path}'\n")
     assert main(["--config", str(settings), "listen"]) == 2
     assert "MENTION_ROUTER_LISTENING__X__BEARER_TOKEN" in capsys.readouterr().err
+
+
+def test_x_and_webhooks_in_one_process_share_deduplication_and_recording(tmp_path: Path) -> None:
+    import argparse
+    import threading
+
+    from config.settings import Settings
+    from tests.xapi import running_api, stream_line, tweet
+
+    port = free_port()
+    record = tmp_path / "recorded.jsonl"
+    with running_api() as api:
+        api.streams.append([stream_line(tweet(70))])
+        settings = Settings.model_validate({
+            "queue": {"url": f"embedded:{tmp_path / 'queue.db'}"},
+            "state_dir": tmp_path / "state",
+            "listening": {
+                "rules": REPO / "config" / "listening.yaml",
+                "x": {"enabled": True, "bearer_token": "t0ken", "api_base_url": api.url},
+                "webhook": {"enabled": True, "port": port},
+            },
+        })  # fmt: skip
+        answers: dict[str, httpx.Response] = {}
+
+        def until(stop: threading.Event) -> None:
+            deadline = time.monotonic() + STARTUP
+            while "x:70" not in queued_ids(tmp_path):
+                assert time.monotonic() < deadline, "the streamed tweet never arrived"
+                time.sleep(0.05)
+            base = f"http://127.0.0.1:{port}"
+            answers["health"] = httpx.get(f"{base}/healthz", timeout=5)
+            same = {**generic_mention(1), "id": "x:70", "platform": "x"}  # pushed by a tool too
+            answers["post"] = httpx.post(f"{base}/webhooks/mentions", content=json.dumps(same))
+
+        args = argparse.Namespace(record=record)
+        assert listening_command(args, settings, until=until) == 0
+        rules = {r["tag"] for r in api.rules.values()}
+    assert answers["health"].json() == {"connectors": {"webhook": True, "x": True}, "down": []}
+    assert answers["post"].json() == {"accepted": 0, "duplicates": 1}
+    assert queued_ids(tmp_path) == ["x:70"]
+    assert rules == {"mention-router:contoso", "mention-router:fabrikam"}
+    recorded = [line.result for line in read_stream(record)]
+    assert [m.id for m in recorded] == ["x:70"]  # type: ignore[union-attr]
+    assert recorded[0].raw["author"]["username"] == "user_u0"  # type: ignore[union-attr,index]
