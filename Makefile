@@ -60,5 +60,9 @@ bench-classifier: $(STAMP)
 bench-routing: $(STAMP)
 	$(BIN)/python -m benchmarks.routing
 
+.PHONY: bench-connectors
+bench-connectors: $(STAMP)
+	$(BIN)/python -m benchmarks.connectors
+
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -85,6 +85,51 @@ class OutputSettings(_Section):
     dead_letters: Path = Path("var/dead-letters.jsonl")
 
 
+class XSettings(_Section):
+    """The X (Twitter) API v2 connector; the bearer token comes from the environment."""
+
+    enabled: bool = False
+    api_base_url: str = Field(
+        "https://api.twitter.com", description="where API requests go (a proxy, a test server)"
+    )
+    bearer_token: SecretStr | None = Field(
+        None, description="app bearer token; set MENTION_ROUTER_LISTENING__X__BEARER_TOKEN"
+    )
+    stream: bool = Field(True, description="filtered stream (with catch-up search on reconnect)")
+    user_id: str | None = Field(None, description="brand account whose mentions timeline is read")
+    mentions_poll_seconds: Annotated[float, Field(ge=1, le=86_400)] = 60.0
+    backoff_initial_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    backoff_max_seconds: Annotated[float, Field(gt=0, le=86_400)] = 320.0
+    max_catch_up_pages: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
+class WebhookSettings(_Section):
+    """The HTTP endpoint other platforms and tools push mentions to."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8088
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    max_batch: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    secret: SecretStr | None = Field(
+        None, description="generic format: when set, X-Signature-256 (HMAC-SHA256) is required"
+    )
+    meta_app_secret: SecretStr | None = Field(None, description="Meta: X-Hub-Signature-256 key")
+    meta_verify_token: SecretStr | None = Field(None, description="Meta: hub.verify_token")
+
+
+class ListeningSettings(_Section):
+    """What ``mention-router listen`` listens for and with which connectors."""
+
+    rules: Path = Path("config/listening.yaml")
+    dedup_capacity: Annotated[
+        int, Field(ge=1000, le=100_000_000, description="ids remembered to drop duplicates")
+    ] = 1_000_000
+    record: Path | None = Field(None, description="append what is ingested to this stream")
+    x: XSettings = XSettings()
+    webhook: WebhookSettings = WebhookSettings()
+
+
 class Settings(BaseSettings):
     """Everything mention-router reads at start-up. Relative paths are relative to the cwd."""
 
@@ -101,6 +146,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     metrics: MetricsSettings = MetricsSettings()
     output: OutputSettings = OutputSettings()
+    listening: ListeningSettings = ListeningSettings()
     state_dir: Path = Path("var")
 
     @classmethod

@@ -7,8 +7,14 @@
     │   ├── ModelFormatError       the file is not a model file, or holds types we do not trust
     │   └── ModelVersionError      the file was made by another scikit-learn version
     ├── TrainingDataError      training or evaluation data is unusable (missing column, one class)
-    └── QueueError             the queue backend failed
-        └── QueueUnavailableError  the queue cannot be reached (broker down, file locked)
+    ├── QueueError             the queue backend failed
+    │   └── QueueUnavailableError  the queue cannot be reached (broker down, file locked)
+    └── ConnectorError         a mention source failed (connector name, reason)
+        ├── PayloadError           a pushed or streamed payload was refused (reason)
+        │   └── SignatureError         its signature is missing or wrong
+        ├── RateLimitedError       the platform said 429 (when the limit resets)
+        ├── AuthenticationError    the platform refused the credentials
+        └── PlatformUnavailableError  the platform cannot be reached or answers 5xx
 
 "Nobody can take this mention now" is not an error: it is a ``NotAssigned`` outcome.
 """
@@ -66,3 +72,36 @@ class QueueError(MentionRouterError):
 
 class QueueUnavailableError(QueueError):
     """The queue backend cannot be reached."""
+
+
+class ConnectorError(MentionRouterError):
+    """A mention source failed; ``connector`` is its bounded name (``x``, ``webhook`` ...)."""
+
+    def __init__(self, connector: str, reason: str) -> None:
+        self.connector = connector
+        self.reason = reason
+        super().__init__(f"{connector}: {reason}")
+
+
+class PayloadError(ConnectorError):
+    """A payload (webhook body, stream line) was refused; ``reason`` says why."""
+
+
+class SignatureError(PayloadError):
+    """A signed payload's signature is missing or does not match."""
+
+
+class RateLimitedError(ConnectorError):
+    """The platform refused a request for now; ``reset_at`` is its epoch second, if it said."""
+
+    def __init__(self, connector: str, reason: str, *, reset_at: float | None = None) -> None:
+        self.reset_at = reset_at
+        super().__init__(connector, reason)
+
+
+class AuthenticationError(ConnectorError):
+    """The platform refused the credentials (401/403); retrying will not help."""
+
+
+class PlatformUnavailableError(ConnectorError):
+    """The platform cannot be reached, timed out or answered with a server error."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from config.loader import load_settings
 from config.settings import Settings
 from routing.errors import MentionRouterError
-from workers import classifying, commands, roles
+from workers import classifying, commands, listening, roles
 from workers.simulating import SIMULATE_POLICIES, explain_command, simulate_command
 
 log = logging.getLogger("mention_router")
@@ -207,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=float, default=0.0)
     _metrics_options(demo)
     demo.set_defaults(handler=commands.demo)
+
+    listen = sub.add_parser(
+        "listen", parents=[common], help="run the configured connectors (X, webhooks) into queue"
+    )
+    listen.add_argument(
+        "--record", type=Path, metavar="FILE", help="also append what is ingested to this stream"
+    )
+    listen.set_defaults(handler=listening.listen)
     return parser
 
 

@@ -1,0 +1,68 @@
+"""The webhook app served by uvicorn on a thread of the listening process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI
+
+from connectors.observer import ConnectorObserver
+
+__all__ = ["WebhookServer"]
+
+log = logging.getLogger("mention_router")
+
+
+class WebhookServer:
+    """The webhook app served by uvicorn on its own thread."""
+
+    name = "webhook"
+
+    def __init__(self, app: FastAPI, host: str, port: int, observer: ConnectorObserver) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._host = host
+        self._observer = observer
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="webhook-server", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        finally:
+            self._observer.state(self.name, False)
+
+    @property
+    def started(self) -> bool:
+        return bool(self._server.started)
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when configured as 0); 0 before it started."""
+        servers = getattr(self._server, "servers", [])
+        if not self.started or not servers:
+            return 0
+        return int(servers[0].sockets[0].getsockname()[1])
+
+    def wait_started(self, timeout: float = 10.0) -> bool:
+        """Wait until it listens (True) or its thread ended, e.g. on a busy port (False)."""
+        deadline = time.monotonic() + timeout
+        while not self.started and time.monotonic() < deadline:
+            if self._thread is None or not self._thread.is_alive():
+                break
+            time.sleep(0.05)
+        if self.started:
+            log.info("webhook: listening on http://%s:%d", self._host, self.port)
+            self._observer.state(self.name, True)
+        return self.started
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
