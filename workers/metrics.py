@@ -61,7 +61,7 @@ class Metrics:
         registry.register(self._backlog)
         self._lag = LagCollector(PREFIX)
         registry.register(self._lag)
-        self.connectors = ConnectorStatus(registry, PREFIX, self.mentions_in)
+        self.connectors = ConnectorStatus(registry, PREFIX, self.mentions_in, CONNECTORS)
         self._export_zeros()
 
     def _flow(self, registry: CollectorRegistry) -> None:

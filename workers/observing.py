@@ -40,7 +40,13 @@ class ConnectorStatus(ConnectorObserver):
     Connectors deliberately off never report, so they neither count nor fail readiness.
     """
 
-    def __init__(self, registry: CollectorRegistry, prefix: str, received: Counter) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        prefix: str,
+        received: Counter,
+        known: Iterable[str] = (),
+    ) -> None:
         self._received = received
         self._duplicates = Counter(
             f"{prefix}_connector_duplicates",
@@ -61,6 +67,8 @@ class ConnectorStatus(ConnectorObserver):
             registry=registry,
         )
         self._connector = BoundedLabel(32)
+        for connector in known:  # zeros from the start, so rates work at once
+            self._duplicates.labels(self._connector(connector))
         self._kind = BoundedLabel(32)
         self._states: dict[str, bool] = {}
         self._lock = threading.Lock()
