@@ -134,6 +134,14 @@ class MetricsServer:
         self._server, self._thread = server, thread
         return int(server.server_port)
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """The bound host and port (only while serving)."""
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
