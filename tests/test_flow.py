@@ -42,7 +42,8 @@ def test_an_assignment_is_timed_from_created_at_and_from_arrival() -> None:
     # Given a mention posted 30 minutes before it reached the router, assigned at once
     (decision,) = route(router, meter, "m1", 30)
 
-    assert decision.outcome is not None and decision.outcome.status == "assigned"
+    assert decision.outcome is not None
+    assert decision.outcome.status == "assigned"
     span = "mention_router_latency_seconds_sum"
     assert sample(metrics, span, span="ingest_to_assigned") == 1800
     assert sample(metrics, span, span="classified_to_assigned") == 0
@@ -60,7 +61,8 @@ def test_a_waiting_mention_ages_in_the_backlog_until_someone_starts() -> None:
 
     # Given a mention that must wait an hour for the only employee's shift
     (waiting,) = route(router, meter, "m1", 0)
-    assert waiting.outcome is not None and waiting.outcome.status == "backlogged"
+    assert waiting.outcome is not None
+    assert waiting.outcome.status == "backlogged"
 
     # When half an hour passes, the backlog shows its age and the share of its SLA used
     router.tick(T0 + minutes(30))
@@ -85,7 +87,8 @@ def test_sla_breaches_count_late_assignments_and_escalations_past_the_deadline()
 
     # Given a critical mention (SLA 15 minutes) that reaches the router 20 minutes old
     (late,) = route(router, meter, "m1", 20, urgency=Urgency.CRITICAL)
-    assert late.outcome is not None and late.outcome.status == "escalated"
+    assert late.outcome is not None
+    assert late.outcome.status == "escalated"
     # And an assignment made after its deadline (by a router that had no choice then)
     m = mention("m2", T0)
     meter.decided(
