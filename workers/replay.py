@@ -157,7 +157,12 @@ class Replay:
             delivery.close()
             queue.close()
             self.queue_status.fail("the replay has ended and closed its queue")
-        return ReplayResult(summary, count, malformed, started_after, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        log.info(
+            "replayed %d lines (%d malformed) in %.2f s", count, malformed, seconds,
+            extra={"stage": "ingest", "connector": CONNECTOR},
+        )  # fmt: skip
+        return ReplayResult(summary, count, malformed, started_after, seconds)
 
     def _reset(self, checkpoint: Checkpoint) -> None:
         for name in _QUEUE_FILES:
