@@ -162,9 +162,6 @@ class Metrics:
         """Budget used and left, and people on duty, per team (read at the next scrape)."""
         self._teams.snapshot = dict(teams)
 
-    def set_budget_remaining(self, per_team: Mapping[str, float]) -> None:
-        self.set_teams({team: TeamSnapshot(remaining=m) for team, m in per_team.items()})
-
     def set_backlog(self, snapshot: BacklogSnapshot) -> None:
         self.backlog.set(snapshot.size)
         self._backlog.snapshot = snapshot

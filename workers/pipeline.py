@@ -142,12 +142,12 @@ class QueueStage:
                 letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
                 self._queue.publish(self._topics.dead_letters, letters)
                 self._metrics.malformed.labels("queue").inc(len(poison))
-                log.warning(
+                log.warning(  # the reasons are in the dead letters, beside the records
                     "%d records of %s went to %s",
                     len(poison),
                     self._topic,
                     self._topics.dead_letters,
-                    extra={"stage": self._group, "reasons": sorted({why for _, why in poison})},
+                    extra={"stage": self._group},
                 )
 
         return publish
