@@ -10,8 +10,12 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry
 
+from config.settings import QueueSettings
+from connectors.observer import ConnectorObserver
+from routing.errors import QueueUnavailableError
 from workers.health import MetricsServer, Readiness, Status
 from workers.metrics import Metrics
+from workers.roles import Worker
 
 
 def get(port: int, path: str) -> tuple[int, bytes, str]:
@@ -123,3 +127,60 @@ def test_the_server_binds_loopback_by_default(metrics: Metrics) -> None:
         port = server.start()
         assert server.address == ("127.0.0.1", port)
         assert get(port, "/healthz")[0] == 200
+
+
+class _FlakyStage:
+    """A stage whose queue is unreachable for its first two rounds, then fine."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    def step(self, max_records: int, timeout: float = 0.0) -> int:
+        self.rounds += 1
+        if self.rounds <= 2:
+            raise QueueUnavailableError("no broker reachable at kafka:9092")
+        return 0
+
+    def resync(self) -> None:
+        """Nothing to drop."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_the_worker_reports_an_unreachable_queue_to_readiness_until_it_is_back() -> None:
+    # Given a worker whose queue is unreachable for two rounds
+    status = Status("queue not open yet")
+    stage = _FlakyStage()
+    seen: list[str | None] = []
+    worker = Worker(
+        [stage],
+        QueueSettings(poll_timeout_seconds=0.01),
+        stop=lambda: stage.rounds >= 4,
+        sleep=lambda seconds: seen.append(status()),
+        queue_status=status,
+    )
+
+    # When it runs
+    worker.run()
+
+    # Then readiness named the cause while it retried, and is fine once a round succeeded
+    assert seen[:2] == ["queue unreachable: no broker reachable at kafka:9092"] * 2
+    assert status() is None
+
+
+def test_the_observer_port_moves_the_connector_metrics(metrics: Metrics) -> None:
+    observer: ConnectorObserver = metrics.connectors
+
+    observer.received("webhook", 5)
+    observer.duplicate("webhook", 2)
+    observer.error("webhook", "unauthorized")
+    observer.state("webhook", up=False)
+
+    value = metrics.registry.get_sample_value
+    assert value("mention_router_mentions_in_total", {"connector": "webhook"}) == 5
+    assert value("mention_router_connector_duplicates_total", {"connector": "webhook"}) == 2
+    labels = {"connector": "webhook", "kind": "unauthorized"}
+    assert value("mention_router_connector_errors_total", labels) == 1
+    assert value("mention_router_connector_up", {"connector": "webhook"}) == 0
+    assert metrics.connectors.readiness() == "connector down: webhook"
