@@ -84,3 +84,17 @@ def test_every_alert_has_a_summary_and_its_runbook_in_the_readme() -> None:
         assert annotations["summary"].strip()
         row = next(line for line in readme.splitlines() if f"| `{rule['alert']}` |" in line)
         assert f"| {annotations['runbook']} |" in row
+
+
+def test_promtool_accepts_the_compose_prometheus_config(promtool: str, tmp_path: Path) -> None:
+    # Given config/prometheus.yml with its rule file where compose mounts it
+    config = yaml.safe_load((REPO / "config" / "prometheus.yml").read_text(encoding="utf-8"))
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    config["rule_files"] = [str(RULES)]
+    copy = tmp_path / "prometheus.yml"
+    copy.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    done = run(promtool, "check", "config", str(copy))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"SUCCESS: {len(alerts()) + 2} rules found" in done.stdout
