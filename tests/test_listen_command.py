@@ -45,7 +45,11 @@ def settings_file(tmp: Path, port: int) -> Path:
 
 @contextmanager
 def listening(
-    tmp: Path, port: int, *extra: str, env: dict[str, str] | None = None
+    tmp: Path,
+    port: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    metrics_port: int = 0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The listen command in a child process, once its webhook answers."""
     cmd = [
@@ -55,6 +59,8 @@ def listening(
         "--config",
         str(settings_file(tmp, port)),
         "listen",
+        "--metrics-port",
+        str(metrics_port),
         *extra,
     ]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("MENTION_ROUTER_")}
@@ -107,7 +113,7 @@ def test_a_mention_acknowledged_survives_a_kill_right_after(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_losing_x_leaves_webhooks_running_and_health_names_x(tmp_path: Path) -> None:
-    port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    port, dead_port, metrics_port = free_port(), free_port(), free_port()  # none on dead_port
     record = tmp_path / "recorded.jsonl"
     env = {
         "MENTION_ROUTER_LISTENING__X__ENABLED": "true",
@@ -115,8 +121,12 @@ def test_losing_x_leaves_webhooks_running_and_health_names_x(tmp_path: Path) -> 
         "MENTION_ROUTER_LISTENING__X__API_BASE_URL": f"http://127.0.0.1:{dead_port}",
         "MENTION_ROUTER_LISTENING__X__BACKOFF_INITIAL_SECONDS": "0.2",
     }
-    with listening(tmp_path, port, "--record", str(record), env=env) as child:
+    with listening(
+        tmp_path, port, "--record", str(record), env=env, metrics_port=metrics_port
+    ) as child:
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        ready = httpx.get(f"http://127.0.0.1:{metrics_port}/readyz", timeout=5)
+        exported = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
         answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/mentions",
                             content=json.dumps(generic_mention(7)), timeout=10)  # fmt: skip
         child.send_signal(signal.SIGTERM)
@@ -124,6 +134,9 @@ def test_losing_x_leaves_webhooks_running_and_health_names_x(tmp_path: Path) -> 
         stderr = child.stderr.read().decode() if child.stderr else ""
     assert health.status_code == 503
     assert health.json()["down"] == ["x"]
+    assert ready.status_code == 503
+    assert "x" in ready.json()["failed"]["connectors"]
+    assert 'mention_router_connector_up{connector="x"} 0.0' in exported
     assert answer.status_code == 200
     assert queued_ids(tmp_path) == ["zendesk:7"]
     assert [line.result.id for line in read_stream(record)] == ["zendesk:7"]  # type: ignore[union-attr]
@@ -182,7 +195,7 @@ def test_x_and_webhooks_in_one_process_share_deduplication_and_recording(tmp_pat
             same = {**generic_mention(1), "id": "x:70", "platform": "x"}  # pushed by a tool too
             answers["post"] = httpx.post(f"{base}/webhooks/mentions", content=json.dumps(same))
 
-        args = argparse.Namespace(record=record)
+        args = argparse.Namespace(record=record, metrics_port=0)
         assert listening_command(args, settings, until=until) == 0
         rules = {r["tag"] for r in api.rules.values()}
     assert answers["health"].json() == {"connectors": {"webhook": True, "x": True}, "down": []}

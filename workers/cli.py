@@ -12,7 +12,7 @@ from pathlib import Path
 from config.loader import load_settings
 from config.settings import Settings
 from routing.errors import MentionRouterError
-from workers import classifying, commands, listening, roles
+from workers import classifying, commands, listening, logs, roles
 from workers.simulating import SIMULATE_POLICIES, explain_command, simulate_command
 
 log = logging.getLogger("mention_router")
@@ -63,6 +63,12 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         "--log-level",
         default="WARNING" if defaults else unset,
         help="DEBUG, INFO, WARNING or ERROR (default WARNING)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default="text" if defaults else unset,
+        help="text (default) or json: one JSON object per line, with a correlation id per mention",
     )
 
 
@@ -124,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument(
+        "--linger",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep serving /metrics this long after the replay ends, for a last scrape",
+    )
     replay.set_defaults(handler=commands.replay)
 
     record = sub.add_parser(
@@ -214,17 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument(
         "--record", type=Path, metavar="FILE", help="also append what is ingested to this stream"
     )
+    _metrics_options(listen)
     listen.set_defaults(handler=listening.listen)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure_logging(args.log_level, args.log_format)
     try:
         settings = load_settings(args.config)
         handler: Handler = args.handler

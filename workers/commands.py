@@ -21,7 +21,8 @@ from connectors.queues import open_queue
 from routing.errors import ConfigError, MalformedMentionError
 from routing.models import Mention
 from workers import app, roles, training
-from workers.metrics import Metrics, MetricsServer
+from workers.health import MetricsServer, Readiness, Status
+from workers.metrics import Metrics
 from workers.replay import Replay, ReplayOptions, ReplayResult
 from workers.stages import ClassifyStage, queue_lag
 
@@ -37,14 +38,15 @@ def _world(args: argparse.Namespace, settings: Settings) -> app.World:
 
 
 @contextmanager
-def _metrics_endpoint(
-    args: argparse.Namespace, settings: Settings, metrics: Metrics
+def metrics_endpoint(
+    args: argparse.Namespace, settings: Settings, metrics: Metrics, readiness: Readiness
 ) -> Iterator[int | None]:
     if getattr(args, "no_metrics", False):
         yield None
         return
-    port = args.metrics_port if args.metrics_port is not None else settings.metrics.port
-    server = MetricsServer(metrics.registry, settings.metrics.host, port)
+    requested = getattr(args, "metrics_port", None)
+    port = requested if requested is not None else settings.metrics.port
+    server = MetricsServer(metrics.registry, settings.metrics.host, port, readiness)
     try:
         bound = server.start()
     except OSError as exc:
@@ -53,7 +55,7 @@ def _metrics_endpoint(
             "port",
             f"cannot serve on {settings.metrics.host}:{port}: {exc.strerror}",
         ) from exc
-    log.info("metrics at http://%s:%d/metrics", settings.metrics.host, bound)
+    log.info("metrics, /healthz and /readyz at http://%s:%d", settings.metrics.host, bound)
     try:
         yield bound
     finally:
@@ -89,13 +91,13 @@ def _replay(
     out: Path,
 ) -> ReplayResult:
     metrics = app.build_metrics()
-    metrics.build.info({"version": "0.1.0"})
     tagger = app.build_tagger(
         model,
         world,
         use_labels=getattr(args, "use_labels", False),
         classifier=settings.classifier,
     )
+    metrics.set_build(tagger.version)
     options = ReplayOptions(
         stream=args.stream,
         state_dir=state,
@@ -113,12 +115,27 @@ def _replay(
         app.build_router(world, app.router_options(settings)),
         metrics,
     )
-    with _metrics_endpoint(args, settings, metrics):
+    readiness = _readiness(metrics, runner.queue_status, model_check=Status(None))
+    with metrics_endpoint(args, settings, metrics, readiness) as port:
         show = app.progress_printer("mentions")
         try:
-            return runner.run(show)
+            result = runner.run(show)
         finally:
             app.end_progress(show)
+        linger = getattr(args, "linger", 0.0)
+        if port is not None and linger > 0:
+            log.info("replay done; serving /metrics for %.0f s more", linger)
+            time.sleep(linger)
+        return result
+
+
+def _readiness(metrics: Metrics, queue: Status, model_check: Status) -> Readiness:
+    """The checks behind /readyz; connectors add theirs through ``metrics.connectors``."""
+    readiness = Readiness()
+    readiness.add("queue", queue)
+    readiness.add("model", model_check)
+    readiness.add("connectors", metrics.connectors.readiness)
+    return readiness
 
 
 def replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,20 +203,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         clock=args.clock,
     )
     metrics = app.build_metrics()
+    queue_status, model_status = Status("queue not open yet"), Status("model not loaded yet")
+    readiness = _readiness(metrics, queue_status, model_status)
     queue = roles.open_ready_queue(settings.queue)
+    queue_status.ok()
     stop = _Stop()
     signal.signal(signal.SIGTERM, stop)
     stages: list[roles.Stage] = []
     try:
         stages = roles.build_stages(options, queue, settings, parts, metrics)
+        model_status.ok()  # loaded by the stages that classify; the others need none
         version = next((s.version for s in stages if isinstance(s, ClassifyStage)), "")
-        metrics.build.info({"version": "0.1.0", "model_version": version})
+        metrics.set_build(version)
         metrics.watch_lag(queue_lag(queue, roles.watched(role, settings.queue.topics)))
         worker = roles.Worker(
-            stages, settings.queue, lambda: stop.requested, until_idle=args.until_idle
+            stages,
+            settings.queue,
+            lambda: stop.requested,
+            until_idle=args.until_idle,
+            queue_status=queue_status,
         )
         log.info("running as %s on %s", role, settings.queue.url)
-        with _metrics_endpoint(args, settings, metrics):
+        with metrics_endpoint(args, settings, metrics, readiness):
             worker.run()
     finally:
         roles.close_all(stages)

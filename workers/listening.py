@@ -17,11 +17,14 @@ from config.settings import ListeningSettings, Settings, WebhookSettings
 from connectors.dedup import SeenIds
 from connectors.files import StreamWriter
 from connectors.ingest import Ingestor
-from connectors.observer import ConnectorObserver, NullObserver
-from connectors.queues import open_queue
+from connectors.observer import ConnectorObserver
+from connectors.queues import Queue, open_queue
 from connectors.status import ConnectorStatus
 from connectors.x import Cursor, TweepySource, XOptions, mount_base_url
-from routing.errors import ConfigError
+from routing.errors import ConfigError, MentionRouterError
+from workers import app
+from workers.commands import metrics_endpoint
+from workers.health import Readiness
 from workers.webhook_server import WebhookServer
 from workers.webhooks import WebhookOptions, create_app
 
@@ -126,7 +129,12 @@ def listen(
     record: Path | None = args.record or listening.record
     queue = open_queue(settings.queue.url)
     seen = SeenIds(settings.state_dir / "listening" / "seen.db", listening.dedup_capacity)
-    status = ConnectorStatus(forward=observer if observer is not None else NullObserver())
+    metrics = app.build_metrics()
+    readiness = Readiness()
+    readiness.add("queue", lambda: _unreachable(queue))
+    readiness.add("connectors", metrics.connectors.readiness)
+    forward = observer if observer is not None else metrics.connectors
+    status = ConnectorStatus(forward=forward)
     recorder = StreamWriter(record, append=True) if record is not None else None
     ingestor = Ingestor(
         queue, settings.queue.topics.mentions, seen, recorder=recorder, observer=status
@@ -135,19 +143,29 @@ def listen(
     for connector in connectors:
         status.state(connector.name, False)
     stop = threading.Event()
-    _start_all(connectors)
-    log.info("listening: %s", ", ".join(c.name for c in connectors))
-    try:
-        if until is not None:
-            until(stop)
-        else:
-            _wait_for_signal(stop)
-    finally:
-        for connector in connectors:
-            connector.stop()
-        ingestor.close()
-        queue.close()
+    with metrics_endpoint(args, settings, metrics, readiness):
+        _start_all(connectors)
+        log.info("listening: %s", ", ".join(c.name for c in connectors))
+        try:
+            if until is not None:
+                until(stop)
+            else:
+                _wait_for_signal(stop)
+        finally:
+            for connector in connectors:
+                connector.stop()
+            ingestor.close()
+            queue.close()
     return 0
+
+
+def _unreachable(queue: Queue) -> str | None:
+    """A readiness check: why the queue cannot be used now, or None."""
+    try:
+        queue.check()
+    except MentionRouterError as exc:
+        return str(exc)
+    return None
 
 
 def _wait_for_signal(stop: threading.Event) -> None:

@@ -1,61 +1,48 @@
-"""Prometheus metrics for the pipeline, on an injected registry."""
+"""Prometheus metrics for the pipeline, on an injected registry (the catalogue is in the README)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from threading import Thread
-from typing import Any
-from wsgiref.simple_server import WSGIServer
+import importlib.metadata
+from collections.abc import Callable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from routing.models import Classification, Outcome
+from workers.collectors import (
+    BacklogCollector,
+    BacklogSnapshot,
+    LagCollector,
+    LagReading,
+    TeamCollector,
+    TeamSnapshot,
+)
+from workers.health import MetricsServer
+from workers.observing import ConnectorStatus
+
+__all__ = [
+    "CONNECTORS",
+    "OUTCOMES",
+    "PREFIX",
+    "SPANS",
+    "STAGES",
+    "URGENCIES",
+    "BacklogSnapshot",
+    "LagReading",
+    "Metrics",
+    "MetricsServer",
+    "TeamSnapshot",
+]
 
 PREFIX = "mention_router"
 OUTCOMES = ("assigned", "backlogged", "escalated", "rejected")
+URGENCIES = ("low", "normal", "high", "critical")
 STAGES = ("ingest", "classify", "route", "deliver")
 CONNECTORS = ("replay", "queue")
+SPANS = ("ingest_to_classified", "classified_to_assigned", "ingest_to_assigned")
 # Per-batch stage time: sub-millisecond batches up to multi-second stalls.
 _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-
-
-class _BudgetCollector(Collector):
-    """Budget minutes left per team, read at scrape time from the latest snapshot."""
-
-    def __init__(self) -> None:
-        self.snapshot: Mapping[str, float] = {}
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            f"{PREFIX}_budget_remaining_minutes",
-            "Budget minutes left today, summed over a team's employees",
-            labels=["team"],
-        )
-        for team, minutes in sorted(self.snapshot.items()):
-            family.add_metric([team], minutes)
-        yield family
-
-
-LagReading = Iterable[tuple[str, int, float]]
-
-
-class _LagCollector(Collector):
-    """Records not yet committed per topic and partition, read from the queue at scrape time."""
-
-    def __init__(self) -> None:
-        self.read: Callable[[], LagReading] = tuple
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            f"{PREFIX}_queue_lag_records",
-            "Records a worker's consumer group has not yet committed, per topic and partition",
-            labels=["topic", "partition"],
-        )
-        for topic, partition, lag in sorted(self.read()):
-            family.add_metric([topic, str(partition)], lag)
-        yield family
+# A mention's age at a stage: SLAs run from 15 minutes (critical) to a day (low).
+_FLOW_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 
 
 class Metrics:
@@ -63,6 +50,21 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        self._flow(registry)
+        self._routing(registry)
+        self.build = Info(
+            f"{PREFIX}_build", "Version of mention-router and its model", registry=registry
+        )
+        self._teams = TeamCollector(PREFIX)
+        registry.register(self._teams)
+        self._backlog = BacklogCollector(PREFIX)
+        registry.register(self._backlog)
+        self._lag = LagCollector(PREFIX)
+        registry.register(self._lag)
+        self.connectors = ConnectorStatus(registry, PREFIX, self.mentions_in, CONNECTORS)
+        self._export_zeros()
+
+    def _flow(self, registry: CollectorRegistry) -> None:
         self.mentions_in = Counter(
             f"{PREFIX}_mentions_in",
             "Mentions accepted into the queue, per connector",
@@ -71,10 +73,32 @@ class Metrics:
         )
         self.malformed = Counter(
             f"{PREFIX}_malformed_mentions",
-            "Records refused as malformed and written to the dead-letter file, per connector",
+            "Records written to a dead letter (file or topic): malformed or unclassifiable",
             ["connector"],
             registry=registry,
         )
+        self.stage_records = Counter(
+            f"{PREFIX}_stage_records",
+            "Records a pipeline stage has processed",
+            ["stage"],
+            registry=registry,
+        )
+        self.stage_seconds = Histogram(
+            f"{PREFIX}_stage_duration_seconds",
+            "Time one batch spent in a pipeline stage",
+            ["stage"],
+            buckets=_STAGE_BUCKETS,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            f"{PREFIX}_latency_seconds",
+            "A mention's age between two points of the pipeline, from its created_at",
+            ["span"],
+            buckets=_FLOW_BUCKETS,
+            registry=registry,
+        )
+
+    def _routing(self, registry: CollectorRegistry) -> None:
         self.duplicates = Counter(
             f"{PREFIX}_duplicate_mentions",
             "Mentions dropped because their id was already decided",
@@ -92,33 +116,40 @@ class Metrics:
             ["outcome", "urgency"],
             registry=registry,
         )
+        self.sla_breaches = Counter(
+            f"{PREFIX}_sla_breaches",
+            "Mentions whose SLA deadline passed before they were assigned, per urgency",
+            ["urgency"],
+            registry=registry,
+        )
         self.backlog = Gauge(
             f"{PREFIX}_backlog_mentions",
             "Mentions waiting for someone to become available",
             registry=registry,
         )
-        self.stage_seconds = Histogram(
-            f"{PREFIX}_stage_duration_seconds",
-            "Time one batch spent in a pipeline stage",
-            ["stage"],
-            buckets=_STAGE_BUCKETS,
-            registry=registry,
-        )
-        self.build = Info(
-            f"{PREFIX}_build", "Version of mention-router and its model", registry=registry
-        )
-        self._budget = _BudgetCollector()
-        registry.register(self._budget)
-        self._lag = _LagCollector()
-        registry.register(self._lag)
-        for outcome in OUTCOMES:  # export zeros from the start so rates work at once
-            for urgency in ("low", "normal", "high", "critical"):
+
+    def _export_zeros(self) -> None:
+        """Every bounded label value from the start, so rates and alerts work at once."""
+        for urgency in URGENCIES:
+            self.sla_breaches.labels(urgency)
+            for outcome in OUTCOMES:
                 self.outcomes.labels(outcome, urgency)
         for stage in STAGES:
             self.stage_seconds.labels(stage)
+            self.stage_records.labels(stage)
+        for span in SPANS:
+            self.latency.labels(span)
         for connector in CONNECTORS:
             self.mentions_in.labels(connector)
             self.malformed.labels(connector)
+
+    def set_build(self, model_version: str = "") -> None:
+        """The build info: this package's version and the model the tags come from."""
+        try:
+            version = importlib.metadata.version("mention-router")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        self.build.info({"version": version, "model_version": model_version})
 
     def observe_classified(self, classifications: list[Classification]) -> None:
         for c in classifications:
@@ -127,39 +158,14 @@ class Metrics:
     def observe_outcome(self, outcome: Outcome) -> None:
         self.outcomes.labels(outcome.status, outcome.urgency.value).inc()
 
-    def set_budget_remaining(self, per_team: Mapping[str, float]) -> None:
-        self._budget.snapshot = dict(per_team)
+    def set_teams(self, teams: Mapping[str, TeamSnapshot]) -> None:
+        """Budget used and left, and people on duty, per team (read at the next scrape)."""
+        self._teams.snapshot = dict(teams)
+
+    def set_backlog(self, snapshot: BacklogSnapshot) -> None:
+        self.backlog.set(snapshot.size)
+        self._backlog.snapshot = snapshot
 
     def watch_lag(self, read: Callable[[], LagReading]) -> None:
         """Read consumer lag with ``read`` at every scrape: ``(topic, partition, records)``."""
         self._lag.read = read
-
-
-class MetricsServer:
-    """The /metrics endpoint on a background thread, bound to one address."""
-
-    def __init__(self, registry: CollectorRegistry, host: str, port: int) -> None:
-        self._registry = registry
-        self._host = host
-        self._port = port
-        self._server: WSGIServer | None = None
-        self._thread: Thread | None = None
-
-    def start(self) -> int:
-        """Start serving and return the bound port (useful with port 0)."""
-        server, thread = start_http_server(self._port, addr=self._host, registry=self._registry)
-        self._server, self._thread = server, thread
-        return int(server.server_port)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> MetricsServer:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()

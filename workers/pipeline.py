@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,12 @@ from routing.errors import MalformedMentionError
 from routing.models import Classification, Mention, Outcome
 from routing.router import Decision, Router
 from routing.tagger import Tagger
+from workers.flow import (
+    FlowMeter,
+    log_classified,
+    log_outcomes,
+    observe_classified_ages,
+)
 from workers.metrics import Metrics
 
 Clock = Callable[[Mention | None], datetime]
@@ -160,6 +166,13 @@ class QueueStage:
                 letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
                 self._queue.publish(self._topics.dead_letters, letters)
                 self._metrics.malformed.labels("queue").inc(len(poison))
+                log.warning(  # the reasons are in the dead letters, beside the records
+                    "%d records of %s went to %s",
+                    len(poison),
+                    self._topic,
+                    self._topics.dead_letters,
+                    extra={"stage": self._group},
+                )
 
         return publish
 
@@ -178,11 +191,12 @@ class Decider:
         self.router = router
         self.metrics = metrics
         self.clock = clock
+        self.flow = FlowMeter(metrics)
 
     def rebuild(self) -> int:
-        count = self.router.rebuild(decisions_in(self.queue, self.topics.decisions))
-        self.metrics.backlog.set(self.router.backlog_size)
-        self.metrics.set_budget_remaining(budget_remaining_by_team(self.router))
+        logged = decisions_in(self.queue, self.topics.decisions)
+        count = self.router.rebuild(self.flow.replaying(logged))
+        self.flow.refresh(self.router)
         return count
 
     def fresh(self, mentions: Sequence[Mention]) -> list[int]:
@@ -199,9 +213,14 @@ class Decider:
     def decide(self, pairs: Iterable[Pair]) -> list[Decision]:
         started = time.perf_counter()
         decisions: list[Decision] = []
+        count = 0
         for mention, classification in pairs:
-            decisions.extend(self.router.route(mention, classification, self.clock(mention)))
+            now = self.clock(mention)
+            self.flow.arrived(mention.id, now)
+            decisions.extend(self.router.route(mention, classification, now))
+            count += 1
         self.metrics.stage_seconds.labels("route").observe(time.perf_counter() - started)
+        self.metrics.stage_records.labels("route").inc(count)
         return decisions
 
     def publish(self, decisions: list[Decision]) -> None:
@@ -211,11 +230,11 @@ class Decider:
             self.topics.decisions,
             [(d.mention_id, encode_decision(d)) for d in decisions],
         )
-        for decision in decisions:
-            if decision.outcome is not None:
-                self.metrics.observe_outcome(decision.outcome)
-        self.metrics.backlog.set(self.router.backlog_size)
-        self.metrics.set_budget_remaining(budget_remaining_by_team(self.router))
+        outcomes = [d.outcome for d in decisions if d.outcome is not None]
+        for outcome in outcomes:
+            self.flow.decided(outcome)
+        log_outcomes("route", outcomes)
+        self.flow.refresh(self.router)
 
 
 class RoutingStage(QueueStage):
@@ -251,7 +270,7 @@ class RoutingStage(QueueStage):
         decoded, poison = decode_records(records, decode_mention)
         mentions = [m for _, m in decoded]
         fresh = [mentions[i] for i in self._decider.fresh(mentions)]
-        classifications = tag_batch(self._tagger, fresh, self._metrics)
+        classifications = tag_batch(self._tagger, fresh, self._metrics, self._decider.clock)
         decisions = self._decider.decide(zip(fresh, classifications, strict=True))
         self._outbox.fill(
             len(records),
@@ -315,6 +334,8 @@ class DeliveryStage(QueueStage):
         )
         done = self._outbox.flush()
         self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
+        self._metrics.stage_records.labels("deliver").inc(len(outcomes))
+        log_outcomes("deliver", outcomes)
         return done
 
     def resync(self) -> None:
@@ -356,11 +377,16 @@ def decode_records(
     return good, poison
 
 
-def tag_batch(tagger: Tagger, mentions: list[Mention], metrics: Metrics) -> list[Classification]:
+def tag_batch(
+    tagger: Tagger, mentions: list[Mention], metrics: Metrics, clock: Clock
+) -> list[Classification]:
     started = time.perf_counter()
     classifications = tagger.tag(mentions) if mentions else []
     metrics.stage_seconds.labels("classify").observe(time.perf_counter() - started)
+    metrics.stage_records.labels("classify").inc(len(classifications))
     metrics.observe_classified(classifications)
+    observe_classified_ages(metrics, mentions, [clock(m) for m in mentions])
+    log_classified("classify", zip(mentions, classifications, strict=True))
     return classifications
 
 
@@ -374,16 +400,3 @@ def _dead_letter(record: Record, reason: str) -> bytes:
             "value": record.value.decode(errors="backslashreplace"),
         }
     )
-
-
-def budget_remaining_by_team(router: Router) -> dict[str, float]:
-    """Minutes left today per team, at the router's clock."""
-    now = router.clock
-    per_team: dict[str, float] = defaultdict(float)
-    for employee in router.roster:
-        per_team[employee.team] += (
-            router.ledger.remaining(employee.id, now)
-            if now is not None
-            else employee.budget_minutes_per_day
-        )
-    return dict(per_team)

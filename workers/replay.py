@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,7 @@ from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
+from workers.health import Status
 from workers.metrics import Metrics
 from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage, decisions_in
 from workers.stages import queue_lag
@@ -26,6 +28,8 @@ from workers.summary import Summary
 
 CONNECTOR = "replay"
 _QUEUE_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
+
+log = logging.getLogger("mention_router")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,7 @@ class Replay:
         self._tagger = tagger
         self._router = router
         self._metrics = metrics
+        self.queue_status = Status("the replay has not opened its queue yet")
 
     def run(self, progress: Callable[[int], None] | None = None) -> ReplayResult:
         opts = self.options
@@ -113,6 +118,7 @@ class Replay:
         started_after = checkpoint.line
         lines = read_stream(opts.stream, start_after_line=checkpoint.line)
         queue = self._queue_factory(opts.state_dir / "queue.db")
+        self.queue_status.ok()
         routing = RoutingStage(
             queue, self._topics, self._tagger, self._router, self._metrics, replay_clock
         )
@@ -122,6 +128,7 @@ class Replay:
             [(self._topics.mentions, ROUTER_GROUP), (self._topics.decisions, DELIVERY_GROUP)],
         )
         self._metrics.watch_lag(lag)
+        self._metrics.connectors.state(CONNECTOR, up=True)
         started = time.perf_counter()
         count = malformed = 0
         try:
@@ -149,7 +156,13 @@ class Replay:
             routing.close()
             delivery.close()
             queue.close()
-        return ReplayResult(summary, count, malformed, started_after, time.perf_counter() - started)
+            self.queue_status.fail("the replay has ended and closed its queue")
+        seconds = time.perf_counter() - started
+        log.info(
+            "replayed %d lines (%d malformed) in %.2f s", count, malformed, seconds,
+            extra={"stage": "ingest", "connector": CONNECTOR},
+        )  # fmt: skip
+        return ReplayResult(summary, count, malformed, started_after, seconds)
 
     def _reset(self, checkpoint: Checkpoint) -> None:
         for name in _QUEUE_FILES:
@@ -228,8 +241,19 @@ def ingest(
     if bad:
         dead.flush()
         metrics.malformed.labels(CONNECTOR).inc(len(bad))
-    metrics.mentions_in.labels(CONNECTOR).inc(len(records))
+        metrics.connectors.errors(CONNECTOR, "malformed", len(bad))
+        log.warning("%d malformed lines went to %s", len(bad), dead.path, extra={"stage": "ingest"})
+    metrics.connectors.received(CONNECTOR, len(records))
+    metrics.stage_records.labels("ingest").inc(len(records))
     metrics.stage_seconds.labels("ingest").observe(time.perf_counter() - started)
+    if log.isEnabledFor(logging.DEBUG):
+        for line in batch:
+            if isinstance(line.result, Mention):
+                log.debug(
+                    "queued %s from line %d", line.result.id, line.line,
+                    extra={"correlation_id": line.result.id, "stage": "ingest",
+                           "connector": CONNECTOR, "platform": line.result.platform},
+                )  # fmt: skip
     return len(bad)
 
 

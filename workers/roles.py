@@ -24,6 +24,7 @@ from routing.errors import ConfigError, QueueError, QueueUnavailableError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
+from workers.health import Status
 from workers.metrics import Metrics
 from workers.pipeline import CLASSIFIER_GROUP, DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage
 from workers.replay import Checkpoint, batches, ingest
@@ -230,7 +231,8 @@ def build_stages(
             )
         )  # fmt: skip
     if "classify" in wanted:
-        stages.append(ClassifyStage(queue, topics, parts.tagger(), metrics))
+        tagger = parts.tagger()
+        stages.append(ClassifyStage(queue, topics, tagger, metrics, CLOCKS[options.clock]))
     if "route" in wanted:
         clock = CLOCKS[options.clock]
         stages.append(
@@ -266,8 +268,10 @@ class Worker:
         *,
         until_idle: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        queue_status: Status | None = None,
     ) -> None:
         self._stages = stages
+        self._queue_status = queue_status if queue_status is not None else Status(None)
         self._batch = settings.batch_size
         self._timeout = settings.poll_timeout_seconds
         self._stop = stop
@@ -280,17 +284,20 @@ class Worker:
             try:
                 busy = self._round(wait=idle)
             except QueueUnavailableError as exc:
+                self._queue_status.fail(f"queue unreachable: {exc}")
                 delay = min(max(delay * 2, 0.5), _MAX_BACKOFF)
                 log.warning("queue unavailable, retrying in %.1f s: %s", delay, exc)
                 self._sleep(delay)
                 continue
             except QueueError as exc:
+                self._queue_status.fail(f"queue error: {exc}")
                 delay = min(max(delay * 2, 0.5), _MAX_BACKOFF)
                 log.error("queue error, re-reading from committed offsets: %s", exc)
                 for stage in self._stages:
                     stage.resync()
                 self._sleep(delay)
                 continue
+            self._queue_status.ok()
             delay, idle = 0.0, not busy
             if self._until_idle and idle:
                 return

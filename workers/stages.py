@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from config.settings import TopicNames
@@ -48,9 +49,17 @@ class ClassifyStage(QueueStage):
     the router drops the second copy by its id.
     """
 
-    def __init__(self, queue: Queue, topics: TopicNames, tagger: Tagger, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        topics: TopicNames,
+        tagger: Tagger,
+        metrics: Metrics,
+        clock: Clock | None = None,
+    ) -> None:
         super().__init__(queue, topics, metrics, topics.mentions, CLASSIFIER_GROUP)
         self._tagger = tagger
+        self._clock: Clock = clock or _wall_clock  # to time each mention's age when tagged
 
     @property
     def version(self) -> str:
@@ -65,7 +74,7 @@ class ClassifyStage(QueueStage):
             return 0
         decoded, poison = decode_records(records, decode_mention)
         mentions = [m for _, m in decoded]
-        tagged, failed = _tag_each(self._tagger, mentions, self._metrics)
+        tagged, failed = _tag_each(self._tagger, mentions, self._metrics, self._clock)
         poison += [(record, why) for (record, _), why in zip(decoded, failed, strict=True) if why]
         classified = [
             (record.key, encode_classified(m, c))
@@ -171,19 +180,23 @@ class RouteStage(QueueStage):
         decider.publish(decisions)
 
 
+def _wall_clock(mention: Mention | None) -> datetime:
+    return datetime.now(UTC)
+
+
 def _tag_each(
-    tagger: Tagger, mentions: list[Mention], metrics: Metrics
+    tagger: Tagger, mentions: list[Mention], metrics: Metrics, clock: Clock
 ) -> tuple[list[Classification | None], list[str]]:
     """Tags per mention; when the batch fails, each mention alone, so one poison is isolated."""
     try:
-        tagged: list[Classification | None] = list(tag_batch(tagger, mentions, metrics))
+        tagged: list[Classification | None] = list(tag_batch(tagger, mentions, metrics, clock))
         return tagged, [""] * len(mentions)
     except Exception:  # any classifier failure: isolate it below
         log.warning("classifying a batch of %d failed; classifying one by one", len(mentions))
     tagged, failed = [], []
     for mention in mentions:
         try:
-            tagged.append(tag_batch(tagger, [mention], metrics)[0])
+            tagged.append(tag_batch(tagger, [mention], metrics, clock)[0])
             failed.append("")
         except Exception as exc:  # the reason goes to the dead letter
             tagged.append(None)

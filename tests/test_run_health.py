@@ -1,0 +1,71 @@
+"""``mention-router run`` serves /readyz and /healthz beside /metrics while it works."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.streams import write_config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def probe(url: str) -> tuple[int, Any] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return None
+
+
+def test_a_running_worker_is_ready_with_its_queue_and_model_and_answers_metrics(
+    tmp_path: Path,
+) -> None:
+    # Given a worker running every role on an embedded queue, serving on a free port
+    roster, taxonomy = write_config(tmp_path)
+    port = free_port()
+    env = dict(os.environ, MENTION_ROUTER_QUEUE__URL=f"embedded:{tmp_path / 'queue.db'}",
+               MENTION_ROUTER_STATE_DIR=str(tmp_path / "var"))  # fmt: skip
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "run", "--use-labels", "--roster", str(roster),
+             "--taxonomy", str(taxonomy), "--out", str(tmp_path / "out.jsonl"),
+             "--metrics-port", str(port)],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    try:
+        # When /readyz answers (within 30 s)
+        deadline, ready = time.monotonic() + 30, None
+        while time.monotonic() < deadline and ready is None:
+            ready = probe(f"http://127.0.0.1:{port}/readyz")
+            time.sleep(0.2)
+        assert ready is not None, (tmp_path / "worker.log").read_text()
+
+        # Then it is ready: its queue answered a round, the model is loaded, no connector down
+        status, body = ready
+        report = json.loads(body)
+        assert status == 200, report
+        assert report["checks"] == {"connectors": "ok", "model": "ok", "queue": "ok"}
+        assert probe(f"http://127.0.0.1:{port}/healthz") == (200, b'{"status": "alive"}')
+        metrics = probe(f"http://127.0.0.1:{port}/metrics")
+        assert metrics is not None
+        assert b'mention_router_build_info{model_version="labels"' in metrics[1]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    # And SIGTERM stops it cleanly
+    assert worker.returncode == 0
