@@ -17,7 +17,7 @@ from workers.collectors import (
     TeamSnapshot,
 )
 from workers.health import MetricsServer
-from workers.observing import ConnectorStatus
+from workers.observing import ConnectorMeter
 
 __all__ = [
     "CONNECTORS",
@@ -61,7 +61,7 @@ class Metrics:
         registry.register(self._backlog)
         self._lag = LagCollector(PREFIX)
         registry.register(self._lag)
-        self.connectors = ConnectorStatus(registry, PREFIX, self.mentions_in, CONNECTORS)
+        self.connectors = ConnectorMeter(registry, PREFIX, self.mentions_in, CONNECTORS)
         self._export_zeros()
 
     def _flow(self, registry: CollectorRegistry) -> None:

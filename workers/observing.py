@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from connectors.observer import ConnectorObserver
 
-__all__ = ["OTHER", "BoundedLabel", "ConnectorStatus"]
+__all__ = ["OTHER", "BoundedLabel", "ConnectorMeter"]
 
 OTHER = "other"
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -34,7 +34,7 @@ class BoundedLabel:
         return value
 
 
-class ConnectorStatus(ConnectorObserver):
+class ConnectorMeter(ConnectorObserver):
     """Counts what connectors receive, drop and fail on; remembers who is up for ``/readyz``.
 
     Connectors deliberately off never report, so they neither count nor fail readiness.
