@@ -93,7 +93,10 @@ class Parts:
 def topic_plan(settings: QueueSettings) -> dict[str, int]:
     """Partitions per topic: the router's input and its log have one, so one router owns them."""
     t, n = settings.topics, settings.partitions
-    return {t.mentions: n, t.classified: 1, t.decisions: 1, t.assignments: n, t.dead_letters: 1}
+    return {
+        t.mentions: n, t.classified: 1, t.decisions: 1, t.assignments: n, t.dead_letters: 1,
+        t.actions: 1,
+    }  # fmt: skip
 
 
 def open_ready_queue(
