@@ -13,6 +13,7 @@ from config.loader import load_settings
 from config.settings import Settings
 from routing.errors import MentionRouterError
 from workers import classifying, commands, roles
+from workers.inbox import serve as inbox_serve
 from workers.simulating import SIMULATE_POLICIES, explain_command, simulate_command
 
 log = logging.getLogger("mention_router")
@@ -207,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--speed", type=float, default=0.0)
     _metrics_options(demo)
     demo.set_defaults(handler=commands.demo)
+
+    inbox_serve.add_parser(sub, common)
     return parser
 
 
