@@ -116,7 +116,8 @@ function buildCard(item) {
   if (item.employee_name && state.view === "team") who.append(el("span", {}, `→ ${item.employee_name}`));
   li.append(meta, who, el("p", { class: "text", "data-testid": "text" }, item.text));
   const why = item.why || item.reason;
-  if (why) li.append(el("p", { class: "why" }, `${t("why")}: ${why}`));
+  const label = state.view === "team" ? t("whyThem") : t("why");
+  if (why) li.append(el("p", { class: "why" }, `${label}: ${why}`));
   return li;
 }
 

@@ -8,7 +8,7 @@ const MESSAGES = {
     open: "Open", backlogged: "Waiting", escalated: "Escalated", accept: "Accept",
     done: "Done", minutes: "minutes", decline: "Decline", reason: "reason",
     correct: "Correct", reassign: "Reassign", to: "to", due: "due", overdue: "overdue by",
-    left: "left", replyFrom: "reply from", original: "original post", why: "Why me",
+    left: "left", replyFrom: "reply from", original: "original post", why: "Why me", whyThem: "Why",
     badToken: "That token was not accepted.", queued: "Sent; updating…",
     failed: "Not done", today: "today", week: "this week", noData: "no data yet",
     topic: "topic", urgency: "urgency", states: {
@@ -22,7 +22,7 @@ const MESSAGES = {
     escalated: "Geëscaleerd", accept: "Accepteren", done: "Klaar", minutes: "minuten",
     decline: "Weigeren", reason: "reden", correct: "Corrigeren", reassign: "Toewijzen",
     to: "aan", due: "deadline", overdue: "te laat met", left: "over", replyFrom: "antwoord via",
-    original: "oorspronkelijk bericht", why: "Waarom ik",
+    original: "oorspronkelijk bericht", why: "Waarom ik", whyThem: "Waarom",
     badToken: "Dat token is niet geaccepteerd.", queued: "Verstuurd; bijwerken…",
     failed: "Niet gelukt", today: "vandaag", week: "deze week", noData: "nog geen gegevens",
     topic: "onderwerp", urgency: "urgentie", states: {
