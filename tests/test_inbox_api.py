@@ -333,6 +333,7 @@ def test_team_views_show_open_backlogged_and_sla(client: TestClient, world: Worl
 
     team = client.get("/api/team", headers=world.headers("lena")).json()
     assert [i["mention_id"] for i in team["open"]] == ["m2"]
+    assert team["totals"] == {"open": 1, "backlogged": 0, "escalated": 0}
     sla = client.get("/api/team/sla", headers=world.headers("lena")).json()
     assert sla == [
         {"day": "2026-03-02", "urgency": "normal", "met": 1, "total": 1, "attainment": 1.0}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from routing.models import Assignment, TopicName, Urgency
@@ -14,7 +14,6 @@ from workers.inbox.auth import Caller, InboxDep, LeadCaller, forbidden
 from workers.inbox.context import Inbox
 from workers.inbox.coverage import BudgetRow, SlaPoint, attainment, budgets, waiting_for
 from workers.inbox.people import Person
-from workers.inbox.readmodel import Item
 from workers.inbox.views import ItemView, Me, Queued, QueueView, TeamView, item_view
 
 MentionId = Annotated[str, Path(min_length=1, max_length=256)]
@@ -68,14 +67,16 @@ def me(person: Caller) -> Me:
 
 
 @api.get("/assignments", response_model=QueueView)
-def my_queue(person: Caller, inbox: InboxDep) -> QueueView:
+def my_queue(person: Caller, inbox: InboxDep) -> Response:
     """My open assignments, the nearest deadline first."""
     with inbox.model.lock:
         items = sorted(
             inbox.model.open_of(person.id), key=lambda i: (i.outcome.due_at, i.mention_id)
         )
-        views = [item_view(i, inbox.people) for i in items]
-        return QueueView(version=inbox.model.version, items=views)
+        views = [item_view(i, inbox.people, detail=False) for i in items]
+        view = QueueView(version=inbox.model.version, items=views)
+    # Serialized here: the view is built from validated models, no need to validate it again.
+    return Response(view.model_dump_json(), media_type="application/json")
 
 
 @api.get("/assignments/{mention_id}")
@@ -149,26 +150,34 @@ def _teams(lead: Person, team: str | None) -> frozenset[str]:
 TeamQuery = Annotated[str | None, Query(max_length=256, description="one of the teams you lead")]
 
 
+Limit = Annotated[int, Query(ge=1, le=5000, description="items per list at most")]
+
+
 @api.get("/team", response_model=TeamView)
-def team(lead: LeadCaller, inbox: InboxDep, team: TeamQuery = None) -> TeamView:
+def team(lead: LeadCaller, inbox: InboxDep, team: TeamQuery = None, limit: Limit = 200) -> TeamView:
     """The team's open assignments, and the backlogged and escalated mentions it could take."""
     teams = _teams(lead, team)
     model = inbox.model
     with model.lock:
         members = inbox.people.members(teams)
-        open_ = [i for e in members for i in model.open_of(e.id)]
         waiting = waiting_for(model, inbox.people, teams)
-
-        def views(items: list[Item]) -> list[ItemView]:
-            ordered = sorted(items, key=lambda i: (i.outcome.due_at, i.mention_id))
-            return [item_view(i, inbox.people) for i in ordered]
-
+        lists = {
+            "open": [i for e in members for i in model.open_of(e.id)],
+            "backlogged": [i for i in waiting if i.state == "backlogged"],
+            "escalated": [i for i in waiting if i.state == "escalated"],
+        }
+        views = {
+            name: [
+                item_view(i, inbox.people, detail=False)
+                for i in sorted(items, key=lambda i: (i.outcome.due_at, i.mention_id))[:limit]
+            ]
+            for name, items in lists.items()
+        }
         return TeamView(
             version=model.version,
             teams=sorted(teams),
-            open=views(open_),
-            backlogged=views([i for i in waiting if i.state == "backlogged"]),
-            escalated=views([i for i in waiting if i.state == "escalated"]),
+            totals={name: len(items) for name, items in lists.items()},
+            **views,
         )
 
 
