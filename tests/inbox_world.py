@@ -54,7 +54,7 @@ class World:
         lang: str = "en",
     ) -> None:
         c = classification(m.id, topic=topic, urgency=urgency, language=lang)
-        self.queue.publish(TOPICS.classified, [(m.id, encode_classified(m, c))])
+        self.queue.publish(self.inbox.topics.classified, [(m.id, encode_classified(m, c))])
 
     def settle(self, rounds: int = 50) -> None:
         """Let the router and the read model catch up with everything queued (bounded)."""
@@ -76,6 +76,7 @@ def build_world(
     *,
     clock: Callable[[], datetime] = lambda: NOW,
     employees: tuple[Employee, ...] | None = None,
+    topics: TopicNames = TOPICS,
 ) -> World:
     people_list = employees or roster()
     taxonomy = make_taxonomy()
@@ -87,14 +88,14 @@ def build_world(
         people=people,
         tokens=store,
         queue=queue,
-        topics=TOPICS,
+        topics=topics,
         corrections=CorrectionStore(tmp / "corrections.jsonl"),
         clock=clock,
     )
     metrics = Metrics(CollectorRegistry())
     world = World(queue, inbox, None, Follower(inbox, "inbox"), tokens, taxonomy, people_list)  # type: ignore[arg-type]
     world.stage = RouteStage(
-        queue, TOPICS, world.new_router, metrics, lambda _: clock(), idle_ticks=False
+        queue, topics, world.new_router, metrics, lambda _: clock(), idle_ticks=False
     )
     return world
 
