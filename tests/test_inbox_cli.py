@@ -83,7 +83,11 @@ def test_leads_come_from_the_roster_and_old_rosters_have_none(tmp_path: Path) ->
     anna = people.get("anna")
     assert anna is not None
     assert anna.role == "employee"
-    assert load_leads(REPO / "config" / "roster.yaml") == ()
+    (tmp_path / "old").mkdir()
+    old_roster, _ = write_config(tmp_path / "old")
+    assert load_leads(old_roster) == ()  # a roster from before leads is still valid
+    demo = {lead.id for lead in load_leads(REPO / "config" / "roster.yaml")}
+    assert demo == {"lisa", "oliver"}
 
 
 def test_a_bad_leads_entry_is_refused_naming_the_field(tmp_path: Path) -> None:
@@ -126,3 +130,27 @@ def test_the_inbox_command_serves_the_api_and_the_page(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_inbox_settings_from_a_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text(
+        "inbox:\n  webhooks:\n"
+        "    - {team: care-nl, format: slack, url: 'https://hooks.example/secret-path'}\n"
+    )
+    monkeypatch.setenv("MENTION_ROUTER_INBOX__PORT", "9999")
+    settings = load_settings(config)
+    assert settings.inbox.port == 9999
+    [hook] = settings.inbox.webhooks
+    assert hook.format == "slack"
+    assert "secret-path" not in repr(settings)  # a webhook URL is a secret
+    assert hook.url.get_secret_value() == "https://hooks.example/secret-path"
+
+
+def test_a_webhook_names_exactly_one_recipient(tmp_path: Path) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text("inbox:\n  webhooks:\n    - {url: 'https://hooks.example/x'}\n")
+    with pytest.raises(ConfigError, match=r"inbox\.webhooks\.0: a webhook names exactly one"):
+        load_settings(config)

@@ -145,7 +145,7 @@ def wait_until_reachable(
 def provision(queue: Cluster, settings: QueueSettings) -> None:
     """Create the missing topics; refuse a router topic with more than one partition."""
     counts = queue.create_topics(topic_plan(settings), settings.replication_factor)
-    for field in ("classified", "decisions"):
+    for field in ("classified", "decisions", "actions"):
         name = getattr(settings.topics, field)
         if counts.get(name, 1) != 1:
             raise ConfigError(

@@ -174,8 +174,8 @@ function queueCard(item) {
   for (const u of URGENCIES) urgency.append(el("option", { value: u }, u));
   row.append(
     button(t("accept"), () => act(id, "accept"), "primary"),
-    minutes, button(t("done"), () => act(id, "done", { minutes: Number(minutes.value) })),
-    reason, button(t("decline"), () => act(id, "decline", { reason: reason.value || "-" })),
+    minutes, button(t("done"), () => needs(minutes) && act(id, "done", { minutes: Number(minutes.value) })),
+    reason, button(t("decline"), () => needs(reason) && act(id, "decline", { reason: reason.value })),
     topic, urgency, button(t("correct"), () => {
       const body = {};
       if (topic.value) body.topic = topic.value.trim();
@@ -185,6 +185,14 @@ function queueCard(item) {
   );
   li.append(row);
   return li;
+}
+
+function needs(input) {
+  // The server validates too; this only saves a round trip for an empty field.
+  if (input.value.trim() !== "" && input.checkValidity()) return true;
+  input.focus();
+  say(`${t("failed")}: ${input.getAttribute("aria-label")}`, true);
+  return false;
 }
 
 async function refreshQueue() {
