@@ -134,4 +134,17 @@ def test_a_lead_sees_coverage_in_dutch(browser: Any, served: Served, screenshots
     assert {b.get_attribute("data-employee") for b in bars} == {"anna", "bert", "lena"}
     assert page.query_selector_all("#team-open [data-testid=card]")
     page.screenshot(path=str(screenshots / "lead.png"), full_page=True)
+
+    # When she hands anna's first open mention to bert
+    card = page.query_selector("#team-open [data-testid=card]")
+    mention_id = card.get_attribute("data-id")
+    card.query_selector("[data-testid=reassign-to]").select_option("bert")
+    card.query_selector("button:has-text('Toewijzen')").click()
+
+    # Then the card shows bert as its holder, and so does the read model
+    page.wait_for_selector(
+        f'#team-open [data-id="{mention_id}"] [data-field=assignee]:has-text("Bert")',
+        timeout=15_000,
+    )
+    assert world.inbox.model.items[mention_id].holder == "bert"
     context.close()

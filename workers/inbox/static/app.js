@@ -112,13 +112,16 @@ function buildCard(item) {
   if (link) {
     who.append(el("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, t("original")));
   }
-  if (item.account) who.append(el("span", {}, `${t("replyFrom")} ${item.account}`));
-  if (item.employee_name && state.view === "team") who.append(el("span", {}, `→ ${item.employee_name}`));
-  li.append(meta, who, el("p", { class: "text", "data-testid": "text" }, item.text));
-  const why = item.why || item.reason;
-  const label = state.view === "team" ? t("whyThem") : t("why");
-  if (why) li.append(el("p", { class: "why" }, `${label}: ${why}`));
+  who.append(el("span", { "data-field": "account" }));
+  if (state.view === "team") who.append(el("span", { "data-field": "assignee" }));
+  li.append(meta, who, el("p", { class: "text", "data-testid": "text" }, item.text),
+    el("p", { class: "why", "data-field": "why" }));
   return li;
+}
+
+function setField(li, name, text) {
+  const node = li.querySelector(`[data-field="${name}"]`);
+  if (node) node.textContent = text;
 }
 
 function updateCard(li, item) {
@@ -126,7 +129,12 @@ function updateCard(li, item) {
   urgency.textContent = item.urgency;
   urgency.className = `badge ${item.urgency}`;
   li.querySelector('[data-field="topic"]').textContent = item.topic;
-  li.querySelector('[data-field="state"]').textContent = (t("states")[item.state] ?? item.state);
+  setField(li, "state", t("states")[item.state] ?? item.state);
+  setField(li, "account", item.account ? `${t("replyFrom")} ${item.account}` : "");
+  setField(li, "assignee", item.employee_name ? `→ ${item.employee_name}` : "");
+  const why = item.why || item.reason;
+  const label = state.view === "team" ? t("whyThem") : t("why");
+  setField(li, "why", why ? `${label}: ${why}` : "");
   li.dataset.state = item.state;
 }
 
@@ -208,9 +216,8 @@ function teamCard(item) {
   const li = buildCard(item);
   const row = el("div", { class: "actions" });
   const to = el("select", { "aria-label": t("to"), "data-testid": "reassign-to" });
-  for (const m of state.members) {
-    if (m.employee_id !== item.employee_id) to.append(el("option", { value: m.employee_id }, m.name));
-  }
+  // Every member: the holder changes under the card (the API refuses the current one).
+  for (const m of state.members) to.append(el("option", { value: m.employee_id }, m.name));
   row.append(el("span", {}, `${t("reassign")} ${t("to")}`), to,
     button(t("reassign"), () => act(item.mention_id, "reassign", { to: to.value })));
   li.append(row);
