@@ -162,6 +162,7 @@ def test_the_inbox_announces_new_assignments_but_not_replayed_ones(tmp_path: Pat
     world.publish(mention("old"))
     world.settle()
     told: list[NewAssignment] = []
+    world.inbox.public_url = "https://inbox.example/"
     follower = Follower(world.inbox, "inbox-2", told.append)
     follower.step()
 
@@ -173,6 +174,6 @@ def test_the_inbox_announces_new_assignments_but_not_replayed_ones(tmp_path: Pat
             break
 
     # Then only the new one is announced, with its link
-    assert [(e.mention_id, e.employee_id, e.url) for e in told] == [
-        ("new", "anna", "https://x.com/u/status/9")
+    assert [(e.mention_id, e.employee_id, e.url, e.inbox_url) for e in told] == [
+        ("new", "anna", "https://x.com/u/status/9", "https://inbox.example/")
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ class Inbox:
     corrections: CorrectionStore
     clock: Callable[[], datetime] = utc_now
     caught_up: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    public_url: str = ""  # the inbox's own address, for links in notifications
 
     def act(self, kind: str, mention_id: str, employee_id: str, by: str, **fields: Any) -> Action:
         """Publish an action for the router; it takes effect once the router has decided it."""

@@ -81,7 +81,6 @@ class Follower:
         if self._announce is None or not isinstance(a, Assignment):
             return
         employee = self._inbox.people.employees.get(a.employee_id)
-        public = self._inbox.extra.get("public_url", "")
         self._announce(
             NewAssignment(
                 mention_id=a.mention_id,
@@ -94,6 +93,6 @@ class Follower:
                 account=a.account,
                 due_at=a.due_at,
                 url=item.mention.url if item.mention else None,
-                inbox_url=public,
+                inbox_url=self._inbox.public_url,
             )
         )

@@ -32,16 +32,15 @@ def load_people(settings: Settings, roster: Path | None = None) -> People:
 
 
 def build_inbox(settings: Settings, queue: Queue, people: People) -> Inbox:
-    inbox = Inbox(
+    return Inbox(
         model=InboxModel(tuple(people.employees.values())),
         people=people,
         tokens=TokenStore(settings.inbox.tokens),
         queue=queue,
         topics=settings.queue.topics,
         corrections=CorrectionStore(settings.classifier.corrections),
+        public_url=settings.inbox.public_url,
     )
-    inbox.extra["public_url"] = settings.inbox.public_url
-    return inbox
 
 
 def build_notifier(settings: Settings) -> WebhookNotifier | None:
