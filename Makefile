@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test services lint typecheck pytest bench bench-quick bench-classifier bench-routing clean
+.PHONY: demo test services lint typecheck pytest bench bench-quick bench-classifier bench-routing bench-connectors bench-inbox clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,9 +60,11 @@ bench-classifier: $(STAMP)
 bench-routing: $(STAMP)
 	$(BIN)/python -m benchmarks.routing
 
-.PHONY: bench-connectors
 bench-connectors: $(STAMP)
 	$(BIN)/python -m benchmarks.connectors
+
+bench-inbox: $(STAMP)
+	$(BIN)/python -m benchmarks.inbox
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,6 +29,7 @@ class TopicNames(_Section):
     decisions: str = "decisions"
     assignments: str = "assignments"
     dead_letters: str = "dead-letters"
+    actions: str = "actions"
 
 
 class QueueSettings(_Section):
@@ -130,6 +131,33 @@ class ListeningSettings(_Section):
     webhook: WebhookSettings = WebhookSettings()
 
 
+class WebhookTarget(_Section):
+    """An outgoing webhook told of each new assignment of one employee or one team."""
+
+    url: SecretStr = Field(description="the incoming-webhook URL (a secret: it is never logged)")
+    format: Literal["json", "slack", "teams"] = "json"
+    employee: str | None = None
+    team: str | None = None
+
+    @model_validator(mode="after")
+    def _one_recipient(self) -> WebhookTarget:
+        if (self.employee is None) == (self.team is None):
+            raise ValueError("a webhook names exactly one of employee and team")
+        return self
+
+
+class InboxSettings(_Section):
+    """The inbox: HTTP API and web page for employees and team leads."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8470
+    tokens: Path = Field(Path("var/inbox-tokens.json"), description="hashed per-person tokens")
+    group: str = Field("inbox", description="consumer group of the read model; one per process")
+    public_url: str = Field("", description="the inbox's address, linked from notifications")
+    webhooks: tuple[WebhookTarget, ...] = ()
+    webhook_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+
+
 class Settings(BaseSettings):
     """Everything mention-router reads at start-up. Relative paths are relative to the cwd."""
 
@@ -147,6 +175,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     output: OutputSettings = OutputSettings()
     listening: ListeningSettings = ListeningSettings()
+    inbox: InboxSettings = InboxSettings()
     state_dir: Path = Path("var")
 
     @classmethod

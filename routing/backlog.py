@@ -44,6 +44,9 @@ class Backlog:
         heapq.heappush(self._heap, (last_chance, self._seq, waiting.mention.id))
         self._seq += 1
 
+    def get(self, mention_id: str) -> Waiting | None:
+        return self._items.get(mention_id)
+
     def take(self, mention_id: str) -> Waiting | None:
         """Remove and return a waiting mention (its heap entry goes stale and is skipped)."""
         return self._items.pop(mention_id, None)

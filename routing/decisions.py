@@ -34,11 +34,15 @@ class Audit(_Frozen):
     note: str = ""
 
 
-FeedbackKind = Literal["accepted", "declined", "done", "timed_out"]
+FeedbackKind = Literal["accepted", "declined", "done", "timed_out", "reassigned", "corrected"]
 
 
 class Feedback(_Frozen):
-    """What a person did with an assignment; ``minutes`` is the time a done one really took."""
+    """What a person did with an assignment; ``minutes`` is the time a done one really took.
+
+    ``reassigned``: a lead moved it away from ``employee_id`` (``by`` names the lead);
+    ``corrected``: someone fixed its tags (``labels``), which changes no budget.
+    """
 
     kind: FeedbackKind
     mention_id: str
@@ -46,12 +50,14 @@ class Feedback(_Frozen):
     at: datetime
     minutes: float | None = None
     reason: str = ""
+    by: str | None = None
+    labels: dict[str, str] | None = None
 
 
 class Decision(_Frozen):
     """One event on the decision log: an outcome, or feedback on an earlier assignment.
 
-    Outcomes that may still change (backlogged, assigned) carry their mention and its
+    Outcomes that may still change (backlogged, assigned, escalated) carry their mention and its
     classification, so a router rebuilt from the log can re-route them.
     """
 

@@ -112,6 +112,7 @@ class Employee(_Frozen):
     budget_minutes_per_day: Annotated[float, Field(gt=0, le=24 * 60)]
     timezone: str
     hours: WorkingHours
+    lead: bool = False  # leads their team in the inbox: sees its coverage, reassigns by hand
 
     @field_validator("timezone")
     @classmethod

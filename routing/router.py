@@ -88,6 +88,7 @@ class Router:
         self._backlog = Backlog()
         self._decided: dict[str, datetime] = {}
         self._open: dict[str, _Open] = {}
+        self._escalated: dict[str, Waiting] = {}  # kept so a lead can still hand them out
         self._timeouts: list[tuple[datetime, str]] = []
         self._sticky: dict[str, tuple[str, datetime]] = {}
         self._clock: datetime | None = None
@@ -208,6 +209,56 @@ class Router:
             kind="declined", mention_id=mention_id, employee_id=employee_id, at=now, reason=reason
         )
         return self.tick(now) + self._reroute(feedback)
+
+    def reassign(
+        self, mention_id: str, to_employee_id: str, by: str, now: datetime, reason: str = ""
+    ) -> list[Decision]:
+        """A lead hands a mention to ``to_employee_id`` by hand: an open assignment (its time
+        given back first), a waiting or an escalated one. Hours and budget are the lead's call.
+        """
+        target = self._by_id.get(to_employee_id)
+        if target is None:
+            raise KeyError(f"{to_employee_id} is not on the roster")
+        decisions = self.tick(now)
+        now = self._clock or now
+        opened = self._open.get(mention_id)
+        waiting = (
+            self._waiting_of(opened)
+            if opened is not None
+            else self._backlog.get(mention_id) or self._escalated.get(mention_id)
+        )
+        if waiting is None:
+            raise KeyError(f"{mention_id} is neither open, waiting nor escalated")
+        if opened is not None and opened.assignment.employee_id == to_employee_id:
+            raise ValueError(f"{mention_id} is already assigned to {to_employee_id}")
+        if waiting.mention.platform not in target.accounts:
+            raise ValueError(f"{to_employee_id} has no account on {waiting.mention.platform}")
+        if opened is not None:
+            feedback = Feedback(
+                kind="reassigned",
+                mention_id=mention_id,
+                employee_id=opened.assignment.employee_id,
+                at=now,
+                reason=reason,
+                by=by,
+            )
+            self._apply_feedback(feedback, opened)
+            decisions.append(Decision(feedback=feedback))
+        self._backlog.take(mention_id)
+        self._escalated.pop(mention_id, None)
+        note = f"reassigned by hand by {by}" + (f": {reason}" if reason else "")
+        audit = Audit(policy="manual", chosen=to_employee_id, note=note)
+        decisions.append(self._assign(target, waiting, now, audit, by_hand=True))
+        return decisions
+
+    def _waiting_of(self, opened: _Open) -> Waiting:
+        return Waiting(
+            opened.mention,
+            opened.classification,
+            self._need(opened.mention, opened.classification),
+            opened.assignment.due_at,
+            excluded=opened.declined_by,
+        )
 
     def _own(self, mention_id: str, employee_id: str) -> _Open:
         opened = self._open.get(mention_id)
@@ -422,10 +473,18 @@ class Router:
         return None, ""
 
     def _assign(
-        self, employee: Employee, waiting: Waiting, now: datetime, audit: Audit
+        self,
+        employee: Employee,
+        waiting: Waiting,
+        now: datetime,
+        audit: Audit,
+        by_hand: bool = False,
     ) -> Decision:
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
-        self.ledger.spend(employee.id, now, need.minutes)
+        if by_hand:  # a lead's choice may go over budget; the ledger records it all the same
+            self.ledger.adjust(employee.id, now, need.minutes)
+        else:
+            self.ledger.spend(employee.id, now, need.minutes)
         value = employee.skills[need.topic] * self.taxonomy.weight(classification.urgency)
         outcome = assignment(
             mention,
@@ -469,7 +528,12 @@ class Router:
         targets = self.options.escalation_targets
         target = targets.get(best.team) if best is not None else None
         target = target or targets.get("*") or self.options.default_escalation_target
-        return self._not_assigned("escalated", mention, classification, now, reason, target)
+        self._escalated[mention.id] = Waiting(
+            mention, classification, need, self._due(mention, classification)
+        )
+        logged = self._not_assigned("escalated", mention, classification, now, reason, target)
+        # It carries its mention, so a lead can still hand it out after a restart.
+        return Decision(outcome=logged.outcome, mention=mention, classification=classification)
 
     def _not_assigned(
         self,
@@ -546,6 +610,7 @@ class Router:
         self._decided.setdefault(outcome.mention_id, outcome.due_at)
         if isinstance(outcome, Assignment):
             self._backlog.take(outcome.mention_id)
+            self._escalated.pop(outcome.mention_id, None)
             self.ledger.adjust(outcome.employee_id, outcome.assigned_at, outcome.estimated_minutes)
             previous = self._open.get(outcome.mention_id)
             self._track(decision, previous.declined_by if previous else frozenset())
@@ -561,6 +626,11 @@ class Router:
         else:
             self._backlog.take(outcome.mention_id)
             self._open.pop(outcome.mention_id, None)
+            if outcome.status == "escalated" and decision.mention and decision.classification:
+                need = self._need(decision.mention, decision.classification)
+                self._escalated[outcome.mention_id] = Waiting(
+                    decision.mention, decision.classification, need, outcome.due_at
+                )
 
     def rebuild(self, decisions: Iterable[Decision]) -> int:
         count = 0
@@ -580,7 +650,14 @@ class Router:
 
     def _apply_feedback(self, feedback: Feedback, opened: _Open) -> None:
         assignment = opened.assignment
-        if feedback.kind == "accepted":
+        if feedback.kind == "corrected":
+            return  # labels for retraining; the assignment and its budget stand
+        if feedback.kind == "reassigned":  # the time goes back; the new assignment books its own
+            self.ledger.adjust(
+                assignment.employee_id, assignment.assigned_at, -assignment.estimated_minutes
+            )
+            self._open.pop(feedback.mention_id, None)
+        elif feedback.kind == "accepted":
             opened.accepted = True
         elif feedback.kind == "done":
             actual = feedback.minutes if feedback.minutes is not None else 0.0
@@ -679,6 +756,7 @@ class Router:
         self._decided = {m: due for m, due in self._decided.items() if due >= horizon}
         self._open = {m: o for m, o in self._open.items() if o.assignment.due_at >= horizon}
         self._sticky = {k: v for k, v in self._sticky.items() if v[1] >= horizon}
+        self._escalated = {m: w for m, w in self._escalated.items() if w.due_at >= horizon}
 
 
 @dataclass(frozen=True, slots=True)

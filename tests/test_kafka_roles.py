@@ -66,7 +66,7 @@ def test_start_up_creates_the_topics_with_their_partitions(kafka_broker: Broker)
     assert isinstance(queue, KafkaQueue)
     counts = {t: queue.partition_count(t) for t in TOPICS.model_dump().values()}
     assert counts == {"mentions": 3, "assignments": 3, "classified": 1, "decisions": 1,
-                      "dead-letters": 1}  # fmt: skip
+                      "dead-letters": 1, "actions": 1}  # fmt: skip
     queue.close()
 
 

@@ -13,6 +13,7 @@ from config.loader import load_settings
 from config.settings import Settings
 from routing.errors import MentionRouterError
 from workers import classifying, commands, listening, logs, roles
+from workers.inbox import serve as inbox_serve
 from workers.simulating import SIMULATE_POLICIES, explain_command, simulate_command
 
 log = logging.getLogger("mention_router")
@@ -229,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _metrics_options(listen)
     listen.set_defaults(handler=listening.listen)
+
+    inbox_serve.add_parser(sub, common)
     return parser
 
 

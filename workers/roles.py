@@ -94,7 +94,10 @@ class Parts:
 def topic_plan(settings: QueueSettings) -> dict[str, int]:
     """Partitions per topic: the router's input and its log have one, so one router owns them."""
     t, n = settings.topics, settings.partitions
-    return {t.mentions: n, t.classified: 1, t.decisions: 1, t.assignments: n, t.dead_letters: 1}
+    return {
+        t.mentions: n, t.classified: 1, t.decisions: 1, t.assignments: n, t.dead_letters: 1,
+        t.actions: 1,
+    }  # fmt: skip
 
 
 def open_ready_queue(
@@ -143,7 +146,7 @@ def wait_until_reachable(
 def provision(queue: Cluster, settings: QueueSettings) -> None:
     """Create the missing topics; refuse a router topic with more than one partition."""
     counts = queue.create_topics(topic_plan(settings), settings.replication_factor)
-    for field in ("classified", "decisions"):
+    for field in ("classified", "decisions", "actions"):
         name = getattr(settings.topics, field)
         if counts.get(name, 1) != 1:
             raise ConfigError(

@@ -1,6 +1,7 @@
 """The stages that scale out as processes of their own: classify (many) and route (one active).
 
     mentions --ClassifyStage--> classified --RouteStage--> decisions
+                                  actions --^  (the inbox's accept, done, decline, reassign)
 
 Both follow ``workers.pipeline``: a batch is made durable downstream before its offsets are
 committed, and a repeated mention is dropped by its id.
@@ -21,6 +22,7 @@ from routing.errors import QueueError
 from routing.models import Classification, Mention
 from routing.router import Decision, Router
 from routing.tagger import Tagger
+from workers.actions import ActionIntake
 from workers.metrics import LagReading, Metrics
 from workers.pipeline import (
     CLASSIFIER_GROUP,
@@ -114,6 +116,7 @@ class RouteStage(QueueStage):
         self._clock = clock
         self._idle_ticks = idle_ticks  # off when the mentions' own time is the clock
         self._decider: Decider | None = None
+        self._actions = ActionIntake(queue, topics)
 
     @property
     def active(self) -> bool:
@@ -125,16 +128,22 @@ class RouteStage(QueueStage):
             return self._outbox.flush()
         records = self._consumer.poll(max_records, timeout)
         decider = self._take_over()
-        if decider is None or not records:
+        if decider is None:
+            return 0
+        actions = self._actions.poll(max_records)
+        if not records and not actions:
             return 0
         decoded, poison = decode_records(records, decode_classified)
         kept = decider.fresh([m for _, (m, _) in decoded])
         decisions = decider.decide(decoded[i][1] for i in kept)
+        acted, refused = self._actions.perform(decider.router, actions)
+        decisions += acted
         self._outbox.fill(
-            len(records),
-            self._dead_letters(poison),
+            len(records) + len(actions),
+            self._dead_letters(poison + refused),
             lambda: self._publish_if_owner(decider, decisions, records),
             self._commit(records),
+            lambda: self._actions.commit(actions),
         )
         return self._outbox.flush()
 
@@ -150,13 +159,14 @@ class RouteStage(QueueStage):
     def resync(self) -> None:
         super().resync()
         self._decider = None
+        self._actions.reset()
 
     def _take_over(self) -> Decider | None:
         """The decider while this member owns the partition, rebuilt on every hand-over."""
-        if self._moved():
+        if self._moved() or not self._owns():
             self._decider = None
-        if not self._owns():
-            self._decider = None
+            self._actions.reset()
+        if self._decider is None and not self._owns():
             return None
         if self._decider is None:
             decider = Decider(
