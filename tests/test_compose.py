@@ -24,6 +24,7 @@ from workers.metrics import Metrics
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 WORKERS = {"ingest", "classify-1", "classify-2", "route", "deliver"}
+SCRAPED = WORKERS | {"listen"}
 
 
 def compose_binary() -> Path | None:
@@ -112,7 +113,7 @@ def test_prometheus_scrapes_every_worker_with_rules_from_config(resolved: dict[s
     assert mounts["config/alerts.yml"] in config["rule_files"]
     (job,) = config["scrape_configs"]
     (discovery,) = job["dns_sd_configs"]
-    assert set(discovery["names"]) == WORKERS
+    assert set(discovery["names"]) == SCRAPED
     port = resolved["services"]["route"]["environment"]["MENTION_ROUTER_METRICS__PORT"]
     assert discovery["port"] == int(port)
 
@@ -140,3 +141,27 @@ def test_grafana_is_provisioned_with_a_dashboard_of_the_exported_metrics(
     }
     assert queried
     assert queried <= exported, queried - exported
+
+
+def test_listen_and_inbox_run_with_commands_the_cli_accepts(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    parser = build_parser()
+
+    listen, inbox = (parser.parse_args(services[name]["command"]) for name in ("listen", "inbox"))
+
+    assert listen.command == "listen"
+    assert services["listen"]["environment"]["MENTION_ROUTER_LISTENING__WEBHOOK__ENABLED"] == "true"
+    assert inbox.command == "inbox"
+    assert services["inbox"]["environment"]["MENTION_ROUTER_QUEUE__URL"] == "kafka://kafka:9092"
+
+
+def test_published_ports_bind_to_loopback_and_workers_report_readiness(
+    resolved: dict[str, Any],
+) -> None:
+    services = resolved["services"]
+
+    published = [p for s in services.values() for p in s.get("ports", [])]
+    assert published
+    assert {p["host_ip"] for p in published} == {"127.0.0.1"}
+    for name in SCRAPED:
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])
