@@ -182,7 +182,7 @@ function queueCard(item) {
   for (const u of URGENCIES) urgency.append(el("option", { value: u }, u));
   row.append(
     button(t("accept"), () => act(id, "accept"), "primary"),
-    minutes, button(t("done"), () => needs(minutes) && act(id, "done", { minutes: Number(minutes.value) })),
+    minutes, el("span", { class: "unit" }, t("minutes")), button(t("done"), () => needs(minutes) && act(id, "done", { minutes: Number(minutes.value) })),
     reason, button(t("decline"), () => needs(reason) && act(id, "decline", { reason: reason.value })),
     topic, urgency, button(t("correct"), () => {
       const body = {};
