@@ -83,6 +83,14 @@ def decode_logged_outcome(data: bytes) -> LoggedOutcome:
     return LoggedOutcome.model_validate_json(data)
 
 
+def outcomes_in(queue: Queue, topic: str) -> Iterator[Outcome]:
+    """Every outcome logged on ``topic`` so far, oldest first (feedback skipped)."""
+    for record in queue.scan(topic):
+        outcome = decode_logged_outcome(record.value).outcome
+        if outcome is not None:
+            yield outcome
+
+
 def decisions_in(queue: Queue, topic: str) -> Iterator[Decision]:
     """Every decision logged on ``topic`` so far, oldest first."""
     for record in queue.scan(topic):

@@ -22,7 +22,7 @@ from routing.router import Router
 from routing.tagger import Tagger
 from workers.health import Status
 from workers.metrics import Metrics
-from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage, decisions_in
+from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage, outcomes_in
 from workers.stages import queue_lag
 from workers.summary import Summary
 
@@ -147,8 +147,7 @@ class Replay:
                         progress(count)
             checkpoint.done = True
             checkpoint.save()
-            logged = decisions_in(queue, self._topics.decisions)
-            outcomes = (d.outcome for d in logged if d.outcome is not None)
+            outcomes = outcomes_in(queue, self._topics.decisions)
             summary = Summary.from_outcomes(outcomes, self._router.roster)
             final = list(lag())
             self._metrics.watch_lag(lambda: final)  # the queue closes; keep the lag it ended with
