@@ -230,6 +230,8 @@ class AdaptivePolicy(_Stateless):
         ledger: BudgetLedger,
         available: Available,
     ) -> tuple[Employee | None, str]:
+        if offer.flexible and not offer.last_chance:  # whoever bids best, it waits
+            return None, "deferred: its SLA leaves time to use budget that would go unused"
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.prices.table(offer.now)
         at_work, coming = available.at_work(candidates)
@@ -252,8 +254,6 @@ class AdaptivePolicy(_Stateless):
             return None, "nobody available"
         if best_bid < 0:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
-        if offer.flexible and not offer.last_chance:
-            return None, "deferred: its SLA leaves time to use budget that would go unused"
         return best, f"best bid {best_bid:+.2f} after the price of time"
 
 
