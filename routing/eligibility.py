@@ -110,6 +110,8 @@ class DutyRoster:
             since, until = max(since, known[0]), min(until, known[1])
             if known[2] or known[1] <= deadline:
                 found.append(employee)
+                if not known[2]:  # off duty: in reach only from ``horizon`` before they start
+                    since = max(since, known[1] - horizon)
                 if len(found) == limit:
                     break
             else:
