@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from routing.ledger import BudgetLedger
 from routing.models import UNDETERMINED_LANGUAGE, Employee
@@ -42,6 +45,9 @@ class DutyRoster:
 
     def __init__(self) -> None:
         self._known: dict[str, tuple[float, float, bool, datetime]] = {}
+        self._reach: dict[tuple[int, float, int], tuple[Any, float, float, Sequence[Employee]]] = {}
+        self._days: dict[str, tuple[float, float, tuple[tuple[float, float], ...], float]] = {}
+        self._among: dict[int, tuple[Any, float, float, Any, Any]] = {}
         self._now: datetime | None = None
         self._ts = 0.0
 
@@ -57,9 +63,90 @@ class DutyRoster:
             return known[2]
         local = now.astimezone(employee.zone)
         state = employee.hours.is_open(local)
+        since = min(ts, employee.hours.steady_since(local).timestamp())
         until = employee.hours.steady_until(local)
-        self._known[employee.id] = (ts, until.timestamp(), state, until)
+        self._known[employee.id] = (since, until.timestamp(), state, until)
         return state
+
+    def among(
+        self, candidates: Sequence[Employee], now: datetime
+    ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
+        """Those of ``candidates`` at work at ``now``, and the others with the moment each
+        comes to work, both in the candidates' order.
+
+        Kept per candidate list until the first of them starts or ends a shift, so a decision
+        looks only at who is at work, not at the whole roster's share of a topic.
+        """
+        ts = self._stamp(now)
+        entry = self._among.get(id(candidates))
+        if entry is not None and entry[0] is candidates and entry[1] <= ts < entry[2]:
+            return entry[3], entry[4]
+        at_work = tuple(e for e in candidates if self.on_duty(e, now))
+        known = [self._known[e.id] for e in candidates]
+        coming = tuple((e, k[3]) for e, k in zip(candidates, known, strict=True) if not k[2])
+        if isinstance(candidates, tuple) and candidates:
+            since, until = max(k[0] for k in known), min(k[1] for k in known)
+            self._among[id(candidates)] = (candidates, since, until, at_work, coming)
+        return at_work, coming
+
+    def reachable(
+        self, candidates: Sequence[Employee], now: datetime, horizon: float, limit: int
+    ) -> Sequence[Employee]:
+        """The first ``limit`` of ``candidates`` at work at ``now`` or within ``horizon``
+        seconds, in order; kept until one of those looked at starts or ends a shift, or an
+        off-duty one's start comes within the horizon."""
+        ts = self._stamp(now)
+        key = (id(candidates), horizon, limit)
+        entry = self._reach.get(key)
+        if entry is not None and entry[0] is candidates and entry[1] <= ts < entry[2]:
+            return entry[3]
+        found: list[Employee] = []
+        since, until, deadline = -math.inf, math.inf, ts + horizon
+        for employee in candidates[: limit * 4]:  # the best few: a sample, not a census
+            known = self._known.get(employee.id)
+            if known is None or not known[0] <= ts < known[1]:
+                self.on_duty(employee, now)
+                known = self._known[employee.id]
+            since, until = max(since, known[0]), min(until, known[1])
+            if known[2] or known[1] <= deadline:
+                found.append(employee)
+                if not known[2]:  # off duty: in reach only from ``horizon`` before they start
+                    since = max(since, known[1] - horizon)
+                if len(found) == limit:
+                    break
+            else:
+                until = min(until, known[1] - horizon)
+        reachable = tuple(found)
+        if isinstance(candidates, tuple):
+            self._reach[key] = (candidates, since, until, reachable)
+        return reachable
+
+    def day_progress(self, employee: Employee, now: datetime) -> float:
+        """The share of the employee's working time of their local day gone by ``now``
+        (budgets are daily: this is how much of it they could have spent so far)."""
+        ts = self._stamp(now)
+        day = self._days.get(employee.id)
+        if day is None or not day[0] <= ts < day[1]:
+            local = now.astimezone(employee.zone)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            spans = tuple(
+                (a.timestamp(), b.timestamp()) for a, b in employee.hours.day_spans(local)
+            )
+            end = (midnight + timedelta(days=1)).replace(hour=0).timestamp()
+            total = sum(b - a for a, b in spans)
+            day = self._days[employee.id] = (midnight.timestamp(), end, spans, total)
+        if not day[3]:
+            return 1.0
+        return sum(min(max(ts - a, 0.0), b - a) for a, b in day[2]) / day[3]
+
+    def at_work_by(self, employee: Employee, now: datetime, deadline: float) -> bool:
+        """Whether the employee is at work at ``now`` or comes to work by ``deadline`` (POSIX)."""
+        ts = self._stamp(now)
+        known = self._known.get(employee.id)
+        if known is None or not known[0] <= ts < known[1]:
+            self.on_duty(employee, now)
+            known = self._known[employee.id]
+        return known[2] or known[1] <= deadline
 
     def next_at_work(self, employee: Employee, now: datetime) -> datetime:
         """``now`` when at work, else when their hours next begin."""

@@ -100,6 +100,34 @@ class WorkingHours:
         ]
         return local + timedelta(minutes=min(ends))
 
+    def steady_since(self, local: datetime) -> datetime:
+        """A moment since which ``is_open`` has given the answer it gives at ``local``."""
+        m = self._minute_of_week(local)
+        if self.is_open(local):
+            # The latest start of an interval holding ``local``: overlaps may reach further
+            # back, so this is a safe (late) bound.
+            back = min(
+                (m - s) % _WEEK for s, e in self._intervals if s <= m < e or s <= m + _WEEK < e
+            )
+        else:
+            back = min((m - e) % _WEEK for _, e in self._intervals)
+        return local - timedelta(minutes=back)
+
+    def day_spans(self, local: datetime) -> list[tuple[datetime, datetime]]:
+        """The working spans of ``local``'s calendar day, in local time, in order."""
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = local.weekday() * 24 * 60
+        spans = []
+        for start, end in self._intervals:
+            for shift in (-_WEEK, 0):  # an interval may run past Sunday into Monday
+                a, b = max(start + shift, day), min(end + shift, day + 24 * 60)
+                if a < b:
+                    spans.append((a - day, b - day))
+        return [
+            (midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
+            for a, b in sorted(spans)
+        ]
+
     def next_wind_down(self, local: datetime, lead_minutes: int) -> datetime:
         """The first moment strictly after ``local`` that is ``lead_minutes`` before a shift ends.
 

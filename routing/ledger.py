@@ -22,6 +22,7 @@ class BudgetLedger:
     def __init__(self, employees: Iterable[Employee]) -> None:
         self._employees: dict[str, Employee] = {e.id: e for e in employees}
         self._days: dict[str, dict[date, float]] = {e_id: {} for e_id in self._employees}
+        self._budgets = {e_id: e.budget_minutes_per_day for e_id, e in self._employees.items()}
         self._spans: dict[str, tuple[float, float, date]] = {}
         self._at: datetime | None = None
         self._ts = 0.0
@@ -45,10 +46,16 @@ class BudgetLedger:
         return local.date()
 
     def used(self, employee_id: str, at: datetime) -> float:
+        # The hot path: ``local_day`` inlined for the common case of a known span.
+        if at is not self._at:
+            self._at, self._ts = at, at.timestamp()
+        span = self._spans.get(employee_id)
+        if span is not None and span[0] <= self._ts < span[1]:
+            return self._days[employee_id].get(span[2], 0.0)
         return self._days[employee_id].get(self.local_day(employee_id, at), 0.0)
 
     def remaining(self, employee_id: str, at: datetime) -> float:
-        budget = self._employees[employee_id].budget_minutes_per_day
+        budget = self._budgets[employee_id]
         return max(0.0, budget - self.used(employee_id, at))
 
     def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:

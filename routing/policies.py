@@ -9,8 +9,9 @@ hard constraint. They differ in the choice:
 - ``round-robin``: the next available person in a fixed rotation (Chatwoot's default).
 - ``least-loaded``: the available person with the largest share of budget left ("most available").
 - ``adaptive`` (the default): value minus the price of the person's time, with prices learned
-  from recent traffic (Devanur and Hayes 2009); a mention worth less than the time it would take
-  now waits while its SLA leaves slack, and takes its last chance before the deadline.
+  from recent traffic (Devanur and Hayes 2009), and paced: someone who has spent more of today's
+  budget than of today's working hours bids lower; a mention worth less than the time it would
+  take now waits while its SLA leaves slack, and takes its last chance before the deadline.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
@@ -47,6 +48,17 @@ class Available(Protocol):
     def __call__(self, employee: Employee) -> bool: ...
 
     def next_at_work(self, employee: Employee) -> datetime: ...
+
+    def day_progress(self, employee: Employee) -> float:
+        """The share of the employee's working time today already gone."""
+        ...
+
+    def at_work(
+        self, candidates: Sequence[Employee]
+    ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
+        """Those of ``candidates`` inside working hours now (budget not checked), and the
+        others with the moment each comes to work, both in the candidates' order."""
+        ...
 
 
 class Policy(Protocol):
@@ -180,18 +192,36 @@ class RoundRobinPolicy:
 class AdaptivePolicy(_Stateless):
     """Value minus the learned price of the employee's time; low-value work waits for slack.
 
-    ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``.
-    The best bid wins if it is not negative. Otherwise the mention waits: it is offered again
-    when capacity frees up and when a shift winds down (budget that would go unused), and if
-    no one takes it by its last chance it is escalated: the learned price says someone's time
-    is worth more on other mentions. It also waits, while its SLA allows, for a more
-    proficient colleague who comes to work before its last chance.
+    ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``,
+    less ``pacing x ahead x value`` when e has spent a larger share of today's budget than of
+    today's working hours (``ahead`` is the difference). The best bid wins if it is not
+    negative; a mention whose SLA leaves more than ``flexible_hours`` waits anyway, for
+    budget that would otherwise go unused at the end of a shift. A mention not taken waits:
+    it is offered again when capacity frees up and when a shift winds down (budget that would
+    go unused), and if no one takes it by its last chance it is escalated: the learned price
+    says someone's time is worth more on other mentions. It also waits, while its SLA allows,
+    for a more proficient colleague who comes to work before its last chance.
     """
 
     name = "adaptive"
 
-    def __init__(self, prices: PriceBook) -> None:
+    def __init__(self, prices: PriceBook, pacing: float = 0.5) -> None:
         self.prices = prices
+        self.pacing = pacing
+        # Bids (best first) of those at work, per kind of offer: they change only when
+        # someone's shift starts or ends or the prices are learned again.
+        self._ranked: dict[tuple[int, float, float], tuple[Any, Any, list[_Bid]]] = {}
+
+    def _ranking(
+        self, offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]
+    ) -> list[_Bid]:
+        key = (id(at_work), offer.weight, offer.need.minutes)
+        known = self._ranked.get(key)
+        if known is None or known[0] is not at_work or known[1] is not prices:
+            if len(self._ranked) > 10_000:
+                self._ranked.clear()
+            known = self._ranked[key] = (at_work, prices, _rank(offer, at_work, prices))
+        return known[2]
 
     def choose(
         self,
@@ -200,45 +230,76 @@ class AdaptivePolicy(_Stateless):
         ledger: BudgetLedger,
         available: Available,
     ) -> tuple[Employee | None, str]:
-        topic, minutes = offer.need.topic, offer.need.minutes
-        best: Employee | None = None
-        best_key = (-math.inf, -1.0)
-        later: tuple[float, Employee, datetime] | None = None
+        if offer.flexible and not offer.last_chance:  # whoever bids best, it waits
+            return None, "deferred: its SLA leaves time to use budget that would go unused"
+        topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.prices.table(offer.now)
-        for employee in candidates:
-            value = employee.skills[topic] * offer.weight
-            if value < max(best_key[0], later[0] if later else -math.inf):
-                break  # prices are never negative: nobody further down can bid higher
-            price = prices.get(employee.id, 0.0) * minutes
-            if available(employee):
-                key = (round(value - price, 9), _share_left(ledger, employee, offer.now))
-                if key > best_key:  # ties: the larger share of budget left
-                    best, best_key = employee, key
-            elif later is None and not offer.last_chance and offer.deadline is not None:
-                starts = _starts_in_time(employee, offer, ledger, available)
-                if starts is not None:
-                    later = (value - price, employee, starts)
-        best_bid = best_key[0]
+        at_work, coming = available.at_work(candidates)
+        ranked = self._ranking(offer, at_work, prices)
+        best, best_bid = _best_bid(offer, ranked, ledger, available, self.pacing)
+        later: tuple[float, Employee, datetime] | None = None
+        if not offer.last_chance and offer.deadline is not None:
+            # The most proficient colleague who comes to work in time, if they would bid
+            # higher: only those worth more than the best bid now can matter.
+            for employee, starts in coming:
+                value = employee.skills[topic] * weight
+                if value < best_bid:
+                    break
+                if starts < offer.deadline and ledger.can_spend(employee.id, starts, minutes):
+                    later = (value - prices.get(employee.id, 0.0) * minutes, employee, starts)
+                    break
         if later is not None and later[0] > best_bid + 1e-9:
             return None, f"waiting for {later[1].id}, at work from {later[2].isoformat()}"
         if best is None:
             return None, "nobody available"
         if best_bid < 0:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
-        if offer.flexible and not offer.last_chance:
-            return None, "deferred: its SLA leaves time to use budget that would go unused"
         return best, f"best bid {best_bid:+.2f} after the price of time"
 
 
-def _starts_in_time(
-    employee: Employee, offer: Offer, ledger: BudgetLedger, available: Available
-) -> datetime | None:
-    """When an off-duty employee comes to work, if before the offer's deadline with budget."""
-    assert offer.deadline is not None
-    opens = available.next_at_work(employee)
-    if opens >= offer.deadline or not ledger.can_spend(employee.id, opens, offer.need.minutes):
-        return None
-    return opens
+_Bid = tuple[float, int, Employee]  # (minus the bid, rank by proficiency, employee)
+
+
+def _rank(offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]) -> list[_Bid]:
+    topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
+    return sorted(
+        (round(e.skills[topic] * weight - prices.get(e.id, 0.0) * minutes, 9) * -1.0, i, e)
+        for i, e in enumerate(at_work)
+    )
+
+
+def _best_bid(
+    offer: Offer,
+    ranked: Sequence[_Bid],
+    ledger: BudgetLedger,
+    available: Available,
+    pacing: float,
+) -> tuple[Employee | None, float]:
+    """The highest bid among those with budget; ties go to the larger share of budget left.
+
+    Someone who has spent more of today's budget than of today's working time is ahead of
+    pace: their bid loses ``pacing x ahead x value``, so their last minutes are kept for
+    what only they can do (pacing only lowers bids: the ranking stays an upper bound).
+    """
+    minutes, now = offer.need.minutes, offer.now
+    value_of = offer.weight
+    best: Employee | None = None
+    best_bid, best_share = -math.inf, -1.0
+    remaining = ledger.remaining
+    for minus_bid, _, employee in ranked:
+        if -minus_bid < best_bid:
+            break  # sorted by the bid before pacing: nobody further down can bid higher
+        left = remaining(employee.id, now)
+        if left + 1e-9 < minutes:  # as ``ledger.can_spend``
+            continue
+        share = left / employee.budget_minutes_per_day
+        bid = -minus_bid
+        if pacing and (ahead := 1.0 - share - available.day_progress(employee)) > 0:
+            value = employee.skills[offer.need.topic] * value_of
+            bid = round(bid - pacing * ahead * value, 9)
+        if best is None or bid > best_bid or (bid == best_bid and share > best_share):
+            best, best_bid, best_share = employee, bid, share
+    return best, best_bid
 
 
 POLICIES = ("adaptive", "greedy", "balance", "round-robin", "least-loaded")

@@ -2,8 +2,9 @@
 
 Devanur and Hayes (2009): when mentions arrive in random order, the dual prices of the budget
 constraints on a sample of past traffic, charged against each bid, reach nearly the offline
-optimum. Every ``refresh`` period (aligned to fixed epochs, so a router rebuilt from its log
-learns exactly the same prices) the book solves
+optimum. Every ``refresh`` period (``early_refresh`` while less than a ``window`` of traffic
+has been seen; aligned to fixed epochs, so a router rebuilt from its log learns exactly the
+same prices) the book solves
 
     max  sum v[m,e] x[m,e]   s.t.  sum_e x[m,e] <= 1,   sum_m minutes[m] x[m,e] <= budget[e],
     0 <= x <= 1
@@ -46,29 +47,43 @@ class PriceBook:
         *,
         window: timedelta = timedelta(hours=24),
         refresh: timedelta = timedelta(hours=4),
+        early_refresh: timedelta = timedelta(hours=1),
         sample: int = 800,
     ) -> None:
         self._budget = {e.id: e.budget_minutes_per_day for e in roster}
         self._window = window
         self._refresh = refresh
+        self._early_refresh = early_refresh
+        self._first: datetime | None = None  # the first arrival ever seen
         self._sample = sample
         self._arrivals: deque[Arrival] = deque()
-        self._epoch: int | None = None
+        self._epoch: datetime | None = None
         self._prices: dict[str, float] = {}
+        self._span = (0.0, 0.0)  # the current epoch, as POSIX timestamps (a cheap check)
 
     def observe(self, arrival: Arrival) -> None:
         if arrival.options:
             self._arrivals.append(arrival)
+            if self._first is None:
+                self._first = arrival.at
 
     def price(self, employee_id: str, now: datetime) -> float:
         return self.table(now).get(employee_id, 0.0)
 
     def table(self, now: datetime) -> dict[str, float]:
         """Every employee's price at ``now`` (absent: 0)."""
-        epoch = (now - _EPOCH) // self._refresh
-        if epoch != self._epoch:
-            self._epoch = epoch
-            self._prices = self._solve(_EPOCH + epoch * self._refresh)
+        start, end = self._span
+        if start <= now.timestamp() < end:
+            return self._prices
+        # While less than a window of traffic has been seen, the prices are learned again
+        # more often: the first hours decide a day's worth of budget.
+        young = self._first is None or now - self._first < self._window
+        refresh = self._early_refresh if young else self._refresh
+        begins = _EPOCH + (now - _EPOCH) // refresh * refresh
+        if begins != self._epoch:
+            self._epoch = begins
+            self._prices = self._solve(begins)
+        self._span = (begins.timestamp(), (begins + refresh).timestamp())
         return self._prices
 
     def _solve(self, until: datetime) -> dict[str, float]:

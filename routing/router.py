@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from routing.backlog import Backlog, Waiting, next_capacity_event
 from routing.decisions import Audit, Candidate, Decision, Feedback
@@ -20,6 +21,7 @@ from routing.models import (
     NotAssigned,
     NotAssignedStatus,
     Taxonomy,
+    Urgency,
 )
 from routing.outcomes import assignment, not_assigned
 from routing.policies import Offer, Policy, make_policy
@@ -28,6 +30,8 @@ from routing.prices import Arrival, PriceBook
 # How long decided ids, open assignments and sticky pairs are kept beyond their deadline.
 RETENTION = timedelta(days=2)
 _PRUNE_EVERY = 5_000
+_AUDITED_KEPT = 50_000
+_LEARN_OPTIONS = 16  # who the price learner sees competing for a mention, best first
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class RouterOptions:
     # Minutes before a shift ends when the employee's unspent budget goes to waiting mentions.
     wind_down_minutes: int = 45
     # A mention that can wait this long may be held for budget that would otherwise go unused.
-    flexible_hours: float = 1e9
+    flexible_hours: float = 8.0
 
 
 @dataclass(slots=True)
@@ -95,6 +99,15 @@ class Router:
         self._next_capacity: datetime | None = None
         self._winding_down: frozenset[str] = frozenset()
         self._duty = DutyRoster()
+        self._learning_duty = DutyRoster()  # asked about arrival times, not the clock
+        self._needs: dict[tuple[str, str, str], Need] = {}
+        self._slas: dict[Urgency, tuple[timedelta, timedelta]] = {}
+        self._audited: dict[tuple[str, float, str | None], Candidate] = {}
+        self._audits: dict[tuple[Any, ...], Audit] = {}
+        self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
+        self._options: dict[tuple[tuple[str, str, str], Urgency], tuple[Any, Any]] = {}
+        self._sticky_window = timedelta(minutes=self.options.stickiness_minutes)
+        self._flexible = timedelta(hours=min(self.options.flexible_hours, 1e6))
         self._since_prune = 0
 
     # -- queries -------------------------------------------------------------------------
@@ -172,7 +185,8 @@ class Router:
                 self._next_capacity = self._capacity_event_after(at)
         self._clock = now
         decisions += self._timeouts_until(now)
-        decisions += self._expire(now)
+        if (due := self._backlog.next_last_chance()) is not None and due <= now:
+            decisions += self._expire(now)
         self._prune(now)
         return decisions
 
@@ -398,7 +412,7 @@ class Router:
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         weight = self.taxonomy.weight(classification.urgency)
         deadline = self._last_chance(waiting.due_at, classification)
-        flexible = deadline - now > timedelta(hours=self.options.flexible_hours)
+        flexible = deadline - now > self._flexible
         offer = Offer(
             need, weight, now, last_chance=last_chance, deadline=deadline, flexible=flexible
         )
@@ -416,9 +430,7 @@ class Router:
         if chosen is not None:
             self.policy.assigned(chosen, offer)
             return self._assign(chosen, waiting, now, audit)
-        ruled_out = Counter(c.ruled_out.split(" (")[0] for c in audit.considered if c.ruled_out)
-        why = _summarize(ruled_out) if ruled_out else note
-        reason = f"none of {len(candidates)} candidates taken now: {why}"
+        reason = self._backlog_reason(audit, len(candidates))
         if arriving:
             self._enqueue(waiting)
         return Decision(
@@ -427,6 +439,23 @@ class Router:
             classification=classification,
             audit=audit,
         )
+
+    def _backlog_reason(self, audit: Audit, candidates: int) -> str:
+        """Why nobody took it, from the audit (audits recur, and so do their reasons)."""
+        known = self._reasons.get((id(audit), candidates))
+        if known is not None and known[0] is audit:
+            return known[1]
+        ruled_out: dict[str, int] = {}  # not a Counter: its isinstance check is slow here
+        for considered in audit.considered:
+            if considered.ruled_out:
+                kind = considered.ruled_out.split(" (")[0]
+                ruled_out[kind] = ruled_out.get(kind, 0) + 1
+        why = _summarize(ruled_out) if ruled_out else audit.note
+        reason = f"none of {candidates} candidates taken now: {why}"
+        if len(self._reasons) >= _AUDITED_KEPT:
+            self._reasons.clear()
+        self._reasons[(id(audit), candidates)] = (audit, reason)
+        return reason
 
     def _nobody_available(
         self, waiting: Waiting, now: datetime, nobody: set[tuple[str, str, str, float]]
@@ -456,7 +485,7 @@ class Router:
         self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
     ) -> tuple[Employee | None, str]:
         """The employee who answered this conversation or author before, when still eligible."""
-        window = timedelta(minutes=self.options.stickiness_minutes)
+        window = self._sticky_window
         for key in _sticky_keys(mention):
             previous = self._sticky.get(key)
             if previous is None or now - previous[1] > window:
@@ -580,15 +609,39 @@ class Router:
         for employee in candidates[:limit]:
             value = round(employee.skills[need.topic] * weight, 6)
             gap = availability_gap(employee, need, self.ledger, now, self._duty)
-            considered.append(Candidate(employee_id=employee.id, value=value, ruled_out=gap))
-        return Audit(
-            policy=self.policy.name,
-            considered=tuple(considered),
-            more_considered=max(0, len(candidates) - limit),
-            not_considered=self._gaps[_key(need)],
-            chosen=chosen.id if chosen is not None else None,
-            note=note,
+            considered.append(self._candidate(employee.id, value, gap))
+        key = (
+            tuple(considered),
+            max(0, len(candidates) - limit),
+            _key(need),
+            chosen.id if chosen is not None else None,
+            note,
         )
+        audit = self._audits.get(key)
+        if audit is None:  # frozen and recurring, like the candidates: built once
+            if len(self._audits) >= _AUDITED_KEPT:
+                self._audits.clear()
+            audit = self._audits[key] = Audit(
+                policy=self.policy.name,
+                considered=key[0],
+                more_considered=key[1],
+                not_considered=self._gaps[key[2]],
+                chosen=key[3],
+                note=note,
+            )
+        return audit
+
+    def _candidate(self, employee_id: str, value: float, gap: str | None) -> Candidate:
+        """Audit records are frozen and recur (same person, value and reason): build each once."""
+        key = (employee_id, value, gap)
+        found = self._audited.get(key)
+        if found is None:
+            if len(self._audited) >= _AUDITED_KEPT:
+                self._audited.clear()
+            found = self._audited[key] = Candidate(
+                employee_id=employee_id, value=value, ruled_out=gap
+            )
+        return found
 
     # -- rebuilding from the decision log --------------------------------------------------
 
@@ -676,20 +729,27 @@ class Router:
     # -- internals -----------------------------------------------------------------------
 
     def _need(self, mention: Mention, classification: Classification) -> Need:
-        return Need(
-            platform=mention.platform,
-            language=classification.language,
-            topic=classification.topic,
-            minutes=self.taxonomy.handling_minutes(classification.topic),
-        )
+        key = (mention.platform, classification.language, classification.topic)
+        need = self._needs.get(key)
+        if need is None:  # one frozen Need per kind of mention, built once
+            minutes = self.taxonomy.handling_minutes(classification.topic)
+            need = self._needs[key] = Need(*key, minutes=minutes)
+        return need
+
+    def _sla(self, urgency: Urgency) -> tuple[timedelta, timedelta]:
+        """The SLA of an urgency, and the lead before it when a waiting mention's chance ends."""
+        found = self._slas.get(urgency)
+        if found is None:
+            sla = self.taxonomy.sla_minutes(urgency)
+            lead = timedelta(minutes=sla * self.options.escalation_lead)
+            found = self._slas[urgency] = (timedelta(minutes=sla), lead)
+        return found
 
     def _due(self, mention: Mention, classification: Classification) -> datetime:
-        sla = self.taxonomy.sla_minutes(classification.urgency)
-        return mention.created_at + timedelta(minutes=sla)
+        return mention.created_at + self._sla(classification.urgency)[0]
 
     def _last_chance(self, due_at: datetime, classification: Classification) -> datetime:
-        sla = self.taxonomy.sla_minutes(classification.urgency)
-        return due_at - timedelta(minutes=sla * self.options.escalation_lead)
+        return due_at - self._sla(classification.urgency)[1]
 
     def _ids_for(self, need: Need) -> frozenset[str]:
         key = _key(need)
@@ -722,17 +782,19 @@ class Router:
         """Tell the price learner what this mention could have earned from whom."""
         if self.options.policy != "adaptive" or not candidates:
             return
-        weight = self.taxonomy.weight(classification.urgency)
-        deadline = self._last_chance(self._due(mention, classification), classification)
-        options = []
-        for employee in candidates:
-            if (
-                self._duty.next_at_work(employee, mention.created_at) <= deadline
-            ):  # only who could be at work in time competes for it
-                options.append((employee.id, employee.skills[need.topic] * weight))
-                if len(options) == 16:
-                    break
-        self.prices.observe(Arrival(mention.created_at, need.minutes, tuple(options)))
+        weight, topic = self.taxonomy.weight(classification.urgency), need.topic
+        sla, lead = self._sla(classification.urgency)
+        # only who could be at work before its last chance competes for it
+        reachable = self._learning_duty.reachable(
+            candidates, mention.created_at, (sla - lead).total_seconds(), _LEARN_OPTIONS
+        )
+        known = self._options.get((_key(need), classification.urgency))
+        if known is not None and known[0] is reachable:
+            options = known[1]
+        else:
+            options = tuple((e.id, e.skills[topic] * weight) for e in reachable)
+            self._options[(_key(need), classification.urgency)] = (reachable, options)
+        self.prices.observe(Arrival(mention.created_at, need.minutes, options))
 
     def _enqueue(self, waiting: Waiting) -> None:
         self._backlog.add(waiting, self._last_chance(waiting.due_at, waiting.classification))
@@ -769,10 +831,21 @@ class _Availability:
     duty: DutyRoster
 
     def __call__(self, employee: Employee) -> bool:
-        return availability_gap(employee, self.need, self.ledger, self.now, self.duty) is None
+        # ``availability_gap(...) is None``, without building the reason
+        return self.duty.on_duty(employee, self.now) and self.ledger.can_spend(
+            employee.id, self.now, self.need.minutes
+        )
 
     def next_at_work(self, employee: Employee) -> datetime:
         return self.duty.next_at_work(employee, self.now)
+
+    def day_progress(self, employee: Employee) -> float:
+        return self.duty.day_progress(employee, self.now)
+
+    def at_work(
+        self, candidates: Sequence[Employee]
+    ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
+        return self.duty.among(candidates, self.now)
 
 
 def _key(need: Need) -> tuple[str, str, str]:

@@ -92,3 +92,55 @@ def test_the_duty_roster_always_agrees_with_the_hours(spec: str, offsets: list[i
         at = start + timedelta(minutes=offset, seconds=offset % 60)
         # Then the remembered answer is the answer
         assert duty.on_duty(person, at) == person.hours.is_open(at.astimezone(person.zone))
+
+
+SPECS = [
+    "mon-fri 09:00-17:00",
+    "sun 22:00-02:00; wed 10:00-11:30",
+    "mon-sun 00:00-24:00",
+    "mon-fri 09:00-17:00; mon 12:00-20:00",  # overlapping ranges
+]
+
+
+@given(
+    st.lists(st.sampled_from(SPECS), min_size=1, max_size=5),
+    st.lists(st.integers(0, 14 * 24 * 60), min_size=1, max_size=40),
+)
+def test_who_is_at_work_and_who_comes_when_in_any_order(
+    specs: list[str], offsets: list[int]
+) -> None:
+    # Given candidates with various hours, asked about moments out of order
+    people = tuple(
+        employee(f"p{i}", hours=spec, timezone="Europe/Amsterdam") for i, spec in enumerate(specs)
+    )
+    duty = DutyRoster()
+    start = datetime(2026, 3, 1, tzinfo=AMS)
+    for offset in offsets:
+        at = start + timedelta(minutes=offset, seconds=offset % 60)
+        local = [p.hours.is_open(at.astimezone(p.zone)) for p in people]
+        at_work, coming = duty.among(people, at)
+        # Then the remembered lists are the lists
+        assert list(at_work) == [p for p, open_ in zip(people, local, strict=True) if open_]
+        assert [(p, starts) for p, starts in coming] == [
+            (p, p.hours.next_open(at.astimezone(p.zone)))
+            for p, open_ in zip(people, local, strict=True)
+            if not open_
+        ]
+        # And who can be at work within two hours is who is at work or starts by then
+        horizon = 2 * 3600.0
+        expected = [
+            p
+            for p in people
+            if p.hours.next_open(at.astimezone(p.zone)).timestamp() <= at.timestamp() + horizon
+        ]
+        assert list(duty.reachable(people, at, horizon, 3)) == expected[:3]
+
+
+def test_day_progress_counts_working_time_of_the_local_day() -> None:
+    person = employee("p", hours="mon-fri 09:00-17:00", timezone="Europe/Amsterdam")
+    duty = DutyRoster()
+    assert duty.day_progress(person, at(0, 8)) == 0.0
+    assert duty.day_progress(person, at(0, 13)) == 0.5
+    assert duty.day_progress(person, at(0, 18)) == 1.0
+    assert duty.day_progress(person, at(5, 12)) == 1.0  # no work on Saturday: nothing to pace
+    assert WorkingHours.parse("sun 22:00-02:00").day_spans(at(0, 1)) == [(at(0, 0), at(0, 2))]

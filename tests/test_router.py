@@ -67,7 +67,7 @@ def test_budget_is_never_exceeded_and_overflow_waits_in_backlog(taxonomy: Taxono
     router = Router([employee("anna", budget_minutes_per_day=25)], taxonomy)
     # When three arrive
     results = outcomes(
-        router, *[(f"m{i}", T0 + minutes(i), "billing", Urgency.LOW) for i in range(3)]
+        router, *[(f"m{i}", T0 + minutes(i), "billing", Urgency.NORMAL) for i in range(3)]
     )
     # Then two are assigned and the third waits, naming the budget as the reason
     assert [type(o).__name__ for o in results] == ["Assignment", "Assignment", "NotAssigned"]
@@ -85,7 +85,9 @@ def test_backlog_is_assigned_when_the_budget_resets_at_local_midnight(
     anna = employee("anna", budget_minutes_per_day=10, timezone="Europe/Amsterdam")
     router = Router([anna], taxonomy)
     monday = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # 21:00 in Amsterdam
-    outcomes(router, ("m1", monday, "billing", Urgency.LOW), ("m2", monday, "billing", Urgency.LOW))
+    outcomes(
+        router, ("m1", monday, "billing", Urgency.NORMAL), ("m2", monday, "billing", Urgency.NORMAL)
+    )
     assert router.backlog_size == 1
     # When time passes Amsterdam midnight (23:00 UTC)
     before = router.tick(datetime(2026, 3, 2, 22, 59, tzinfo=UTC))

@@ -153,6 +153,42 @@ def test_adaptive_waits_for_a_better_expert_who_starts_within_the_sla(taxonomy: 
     assert assigned_to(decisions, "m1") == "expert"
 
 
+def test_adaptive_holds_a_long_sla_mention_for_budget_that_would_go_unused(
+    taxonomy: Taxonomy,
+) -> None:
+    # Given one person at work 09:00-17:00 (T0 is Monday 09:00)
+    router = Router([employee("anna", hours="mon-fri 09:00-17:00")], taxonomy)
+    # When a low-urgency mention (SLA 24 h) arrives at 09:00
+    [waiting] = router.route(mention(), classification(urgency=Urgency.LOW), T0)
+    # Then it waits, saying why, rather than take budget the day may need
+    assert isinstance(waiting.outcome, NotAssigned)
+    assert "budget that would go unused" in waiting.outcome.reason
+    # And it is assigned as her shift winds down (45 min before 17:00), not before
+    assert router.tick(datetime(2026, 3, 2, 16, 14, tzinfo=UTC)) == []
+    decisions = router.tick(datetime(2026, 3, 2, 16, 15, tzinfo=UTC))
+    assert assigned_to(decisions, "m1") == "anna"
+
+
+def test_adaptive_paces_who_has_spent_their_day_early(taxonomy: Taxonomy) -> None:
+    # Given anna (better) has spent 50 of 60 minutes by 09:00 of a 09:00-17:00 day
+    hours = "mon-fri 09:00-17:00"
+    roster = [
+        employee("anna", skills={"billing": 0.9}, hours=hours),
+        employee("bob", skills={"billing": 0.8}, hours=hours),
+    ]
+    router = Router(roster, taxonomy)
+    router.ledger.spend("anna", T0, 50)
+    # When a normal billing mention arrives at once
+    decisions = router.route(mention(), classification(urgency=Urgency.NORMAL), T0)
+    # Then bob takes it: anna is far ahead of pace, her last minutes are kept
+    assert assigned_to(decisions, "m1") == "bob"
+    # While greedy, with no pacing, would spend them
+    greedy = Router(roster, taxonomy, RouterOptions(policy="greedy"))
+    greedy.ledger.spend("anna", T0, 50)
+    decisions = greedy.route(mention(), classification(urgency=Urgency.NORMAL), T0)
+    assert assigned_to(decisions, "m1") == "anna"
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [("greedy", "expert"), ("least-loaded", "fresh"), ("round-robin", "expert")],
