@@ -48,9 +48,9 @@ def test_a_running_worker_is_ready_with_its_queue_and_model_and_answers_metrics(
             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
     try:
-        # When /readyz answers (within 30 s)
+        # When /readyz answers 200 (within 30 s; it answers 503 while the worker starts)
         deadline, ready = time.monotonic() + 30, None
-        while time.monotonic() < deadline and ready is None:
+        while time.monotonic() < deadline and (ready is None or ready[0] != 200):
             ready = probe(f"http://127.0.0.1:{port}/readyz")
             time.sleep(0.2)
         assert ready is not None, (tmp_path / "worker.log").read_text()
@@ -69,3 +69,38 @@ def test_a_running_worker_is_ready_with_its_queue_and_model_and_answers_metrics(
         worker.wait(timeout=20)
     # And SIGTERM stops it cleanly
     assert worker.returncode == 0
+
+
+def test_a_worker_waiting_for_its_queue_is_alive_and_says_why_it_is_not_ready(
+    tmp_path: Path,
+) -> None:
+    # Given a worker whose Kafka broker does not answer (nothing listens on the port)
+    roster, taxonomy = write_config(tmp_path)
+    port, dead = free_port(), free_port()
+    env = dict(os.environ, MENTION_ROUTER_QUEUE__URL=f"kafka://127.0.0.1:{dead}",
+               MENTION_ROUTER_QUEUE__STARTUP_TIMEOUT_SECONDS="60",
+               MENTION_ROUTER_STATE_DIR=str(tmp_path / "var"))  # fmt: skip
+    with (tmp_path / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "run", "--role", "route", "--use-labels",
+             "--roster", str(roster), "--taxonomy", str(taxonomy), "--metrics-port", str(port)],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    try:
+        # When /readyz answers while the worker retries the broker (within 30 s)
+        deadline, ready = time.monotonic() + 30, None
+        while time.monotonic() < deadline and ready is None:
+            ready = probe(f"http://127.0.0.1:{port}/readyz")
+            time.sleep(0.2)
+        assert ready is not None, (tmp_path / "worker.log").read_text()
+
+        # Then it is alive but not ready, and names the queue as the reason
+        status, body = ready
+        assert status == 503
+        failed = json.loads(body)["failed"]
+        assert failed["queue"] == "queue not open yet"
+        assert set(failed) == {"queue", "model"}  # nothing is built before the queue answers
+        assert probe(f"http://127.0.0.1:{port}/healthz") == (200, b'{"status": "alive"}')
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)

@@ -17,7 +17,7 @@ from config.settings import Settings
 from connectors.codec import decode_mention
 from connectors.datasets import CONVERTERS
 from connectors.files import StreamWriter
-from connectors.queues import open_queue
+from connectors.queues import Queue, open_queue
 from routing.errors import ConfigError, MalformedMentionError
 from routing.models import Mention
 from workers import app, roles, training
@@ -205,8 +205,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     metrics = app.build_metrics()
     queue_status, model_status = Status("queue not open yet"), Status("model not loaded yet")
     readiness = _readiness(metrics, queue_status, model_status)
-    queue = roles.open_ready_queue(settings.queue)
-    queue_status.ok()
+    # Served from the start: /healthz answers and /readyz says why while the queue is awaited.
+    with metrics_endpoint(args, settings, metrics, readiness):
+        queue = roles.open_ready_queue(settings.queue)
+        queue_status.ok()
+        _run_stages(args, settings, queue, options, parts, metrics, (queue_status, model_status))
+    return 0
+
+
+def _run_stages(
+    args: argparse.Namespace,
+    settings: Settings,
+    queue: Queue,
+    options: roles.RoleOptions,
+    parts: roles.Parts,
+    metrics: Metrics,
+    statuses: tuple[Status, Status],
+) -> None:
+    queue_status, model_status = statuses
     stop = _Stop()
     signal.signal(signal.SIGTERM, stop)
     stages: list[roles.Stage] = []
@@ -215,7 +231,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model_status.ok()  # loaded by the stages that classify; the others need none
         version = next((s.version for s in stages if isinstance(s, ClassifyStage)), "")
         metrics.set_build(version)
-        metrics.watch_lag(queue_lag(queue, roles.watched(role, settings.queue.topics)))
+        metrics.watch_lag(queue_lag(queue, roles.watched(options.role, settings.queue.topics)))
         worker = roles.Worker(
             stages,
             settings.queue,
@@ -223,13 +239,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             until_idle=args.until_idle,
             queue_status=queue_status,
         )
-        log.info("running as %s on %s", role, settings.queue.url)
-        with metrics_endpoint(args, settings, metrics, readiness):
-            worker.run()
+        log.info("running as %s on %s", options.role, settings.queue.url)
+        worker.run()
     finally:
         roles.close_all(stages)
         queue.close()
-    return 0
 
 
 def record(args: argparse.Namespace, settings: Settings) -> int:
