@@ -11,9 +11,7 @@ from routing.catalogue import Catalogue
 from routing.decisions import Audit, Decision, Feedback
 from routing.eligibility import Need
 from routing.models import Classification, Employee, Mention
-
-if TYPE_CHECKING:
-    from routing.router import RouterOptions
+from routing.options import RouterOptions
 
 
 class FeedbackFlow:

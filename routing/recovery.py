@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,9 +10,9 @@ from routing.assignments import AssignmentBook
 from routing.backlog import Backlog, Waiting
 from routing.catalogue import Catalogue
 from routing.decisions import Decision
-from routing.eligibility import Need
+from routing.learning import PriceTutor
 from routing.ledger import BudgetLedger
-from routing.models import Assignment, Classification, Employee, Mention, NotAssigned
+from routing.models import Assignment, NotAssigned
 
 
 class Recovery:
@@ -29,15 +29,9 @@ class Recovery:
         _backlog: Backlog
         _clock: datetime | None
         _decided: dict[str, datetime]
+        _tutor: PriceTutor
         _next_capacity: datetime | None
 
-        def _learn(
-            self,
-            mention: Mention,
-            classification: Classification,
-            need: Need,
-            candidates: Sequence[Employee],
-        ) -> None: ...
         def _enqueue(self, waiting: Waiting) -> None: ...
         def _capacity_event_after(self, now: datetime) -> datetime: ...
 
@@ -55,7 +49,7 @@ class Recovery:
         self._advance_clock(at)
         if outcome.mention_id not in self._decided and decision.mention and decision.classification:
             need = self._catalogue.need(decision.mention, decision.classification)
-            self._learn(
+            self._tutor.learn(
                 decision.mention,
                 decision.classification,
                 need,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from routing.assignments import AssignmentBook
 from routing.audits import AuditBook, summarize
@@ -15,45 +13,19 @@ from routing.catalogue import Catalogue, kind
 from routing.decisions import Audit, Decision
 from routing.eligibility import DutyRoster, Need, availability_gap
 from routing.feedback import FeedbackFlow
+from routing.learning import PriceTutor
 from routing.ledger import BudgetLedger
-from routing.models import (
-    Classification,
-    Employee,
-    Mention,
-    NotAssigned,
-    NotAssignedStatus,
-    Taxonomy,
-    Urgency,
-)
+from routing.models import Classification, Employee, Mention, Taxonomy
+from routing.options import RouterOptions
 from routing.outcomes import assignment, not_assigned
 from routing.policies import Offer, Policy, make_policy
-from routing.prices import Arrival, PriceBook
+from routing.prices import PriceBook
 from routing.recovery import Recovery
+from routing.winddown import NOTE, WindDown
 
 # How long decided ids, open assignments and sticky pairs are kept beyond their deadline.
 RETENTION = timedelta(days=2)
 _PRUNE_EVERY = 5_000
-_LEARN_OPTIONS = 16  # who the price learner sees competing for a mention, best first
-
-
-@dataclass(frozen=True)
-class RouterOptions:
-    """Tunable behaviour; the defaults suit a replay (assignments count as accepted)."""
-
-    policy: str = "adaptive"
-    # A waiting mention gets its last chance this fraction of its SLA before the deadline;
-    # if nobody can take it then, it is escalated before the SLA passes.
-    escalation_lead: float = 0.1
-    escalation_targets: Mapping[str, str] = field(default_factory=dict)  # team -> target
-    default_escalation_target: str = "team-lead"
-    stickiness_minutes: float = 24 * 60
-    accept_timeout_minutes: float | None = None
-    max_declines: int = 2
-    audit_limit: int = 5
-    # Minutes before a shift ends when the employee's unspent budget goes to waiting mentions.
-    wind_down_minutes: int = 45
-    # A mention that can wait this long may be held for budget that would otherwise go unused.
-    flexible_hours: float = 8.0
 
 
 class Router(FeedbackFlow, Recovery):
@@ -81,7 +53,6 @@ class Router(FeedbackFlow, Recovery):
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
         self._duty = DutyRoster()
-        self._learning_duty = DutyRoster()  # asked about arrival times, not the clock
         self._auditor = AuditBook(
             self.policy.name, options.audit_limit, self.ledger, self._duty, self._catalogue.gaps
         )
@@ -96,7 +67,8 @@ class Router(FeedbackFlow, Recovery):
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
         self._winding_down: frozenset[str] = frozenset()
-        self._options: dict[tuple[tuple[str, str, str], Urgency], tuple[Any, Any]] = {}
+        self._tutor = PriceTutor(self.prices, self._catalogue, options.policy == "adaptive")
+        self._wind_down_picks = WindDown(self._catalogue, self.ledger, self._duty)
         self._flexible = timedelta(hours=min(options.flexible_hours, 1e6))
         self._since_prune = 0
 
@@ -135,7 +107,10 @@ class Router(FeedbackFlow, Recovery):
         self._decided[mention.id] = due_at
         if mention.author.handle.lower() in self._own_handles:
             reason = f"authored by an employee account ({mention.author.handle})"
-            decisions.append(self._not_assigned("rejected", mention, classification, now, reason))
+            rejected = not_assigned(
+                "rejected", mention, classification, reason=reason, at=now, due=due_at
+            )
+            decisions.append(Decision(outcome=rejected))
             return decisions
         candidates = catalogue.candidates_for(need)
         if not candidates:
@@ -146,7 +121,7 @@ class Router(FeedbackFlow, Recovery):
             reason = "its SLA had (nearly) passed on arrival"
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        self._learn(mention, classification, need, candidates)
+        self._tutor.learn(mention, classification, need, candidates)
         waiting = Waiting(mention, classification, need, due_at)
         decisions.append(self._arrive(waiting, now))
         return decisions
@@ -205,48 +180,15 @@ class Router(FeedbackFlow, Recovery):
         decisions = []
         for employee_id in sorted(self._winding_down):
             employee = self._by_id[employee_id]
-            options: list[tuple[float, datetime, str, Waiting]] = []
-            for waiting in self._backlog.values():
-                need = waiting.need
-                if employee_id in waiting.excluded or employee_id not in self._catalogue.ids_for(
-                    need
-                ):
-                    continue
+            for waiting in self._wind_down_picks.picks(employee, self._backlog.values(), now):
                 weight = self.taxonomy.weight(waiting.classification.urgency)
-                value = employee.skills[need.topic] * weight
-                options.append((-value / need.minutes, waiting.due_at, waiting.mention.id, waiting))
-            for _, _, mention_id, waiting in sorted(options, key=lambda o: o[:3]):
-                if (
-                    availability_gap(employee, waiting.need, self.ledger, now, self._duty)
-                    is not None
-                ):
-                    continue
-                if self._better_later(waiting, employee, now):
-                    continue
-                weight = self.taxonomy.weight(waiting.classification.urgency)
-                note = "the end of a shift: budget left would go unused"
-                audit = self._auditor.audit(waiting.need, weight, now, [employee], employee, note)
-                self._backlog.take(mention_id)
+                audit = self._auditor.audit(waiting.need, weight, now, [employee], employee, NOTE)
+                self._backlog.take(waiting.mention.id)
                 decisions.append(self._assign(employee, waiting, now, audit))
                 if self.ledger.remaining(employee_id, now) <= 0:
                     break
         self._winding_down = frozenset()
         return decisions
-
-    def _better_later(self, waiting: Waiting, employee: Employee, now: datetime) -> bool:
-        """Whether someone more proficient can still take it, now or before its last chance."""
-        need = waiting.need
-        deadline = self._catalogue.last_chance(waiting.due_at, waiting.classification)
-        mine = employee.skills[need.topic]
-        for other in self._catalogue.candidates_for(need):
-            if other.skills[need.topic] <= mine:
-                return False
-            if other.id in waiting.excluded:
-                continue
-            opens = other.hours.next_open(now.astimezone(other.zone))
-            if opens < deadline and self.ledger.can_spend(other.id, opens, need.minutes):
-                return True
-        return False
 
     def _drain(self, now: datetime) -> list[Decision]:
         decisions = []
@@ -296,8 +238,11 @@ class Router(FeedbackFlow, Recovery):
         reason = self._auditor.backlog_reason(audit, len(candidates))
         if arriving:
             self._enqueue(waiting)
+        outcome = not_assigned(
+            "backlogged", mention, classification, reason=reason, at=now, due=waiting.due_at
+        )
         return Decision(
-            outcome=self._backlog_outcome(waiting, now, reason),
+            outcome=outcome,
             mention=mention,
             classification=classification,
             audit=audit,
@@ -388,69 +333,21 @@ class Router(FeedbackFlow, Recovery):
         targets = self.options.escalation_targets
         target = targets.get(best.team) if best is not None else None
         target = target or targets.get("*") or self.options.default_escalation_target
-        self._book.escalated[mention.id] = Waiting(
-            mention, classification, need, self._catalogue.due(mention, classification)
-        )
-        logged = self._not_assigned("escalated", mention, classification, now, reason, target)
-        # It carries its mention, so a lead can still hand it out after a restart.
-        return Decision(outcome=logged.outcome, mention=mention, classification=classification)
-
-    def _not_assigned(
-        self,
-        status: NotAssignedStatus,
-        mention: Mention,
-        classification: Classification,
-        now: datetime,
-        reason: str,
-        escalated_to: str | None = None,
-    ) -> Decision:
         due = self._catalogue.due(mention, classification)
+        self._book.escalated[mention.id] = Waiting(mention, classification, need, due)
         outcome = not_assigned(
-            status,
+            "escalated",
             mention,
             classification,
             reason=reason,
             at=now,
             due=due,
-            escalated_to=escalated_to,
+            escalated_to=target,
         )
-        return Decision(outcome=outcome)
-
-    def _backlog_outcome(self, waiting: Waiting, now: datetime, reason: str) -> NotAssigned:
-        return not_assigned(
-            "backlogged",
-            waiting.mention,
-            waiting.classification,
-            reason=reason,
-            at=now,
-            due=waiting.due_at,
-        )
+        # It carries its mention, so a lead can still hand it out after a restart.
+        return Decision(outcome=outcome, mention=mention, classification=classification)
 
     # -- internals -----------------------------------------------------------------------
-
-    def _learn(
-        self,
-        mention: Mention,
-        classification: Classification,
-        need: Need,
-        candidates: Sequence[Employee],
-    ) -> None:
-        """Tell the price learner what this mention could have earned from whom."""
-        if self.options.policy != "adaptive" or not candidates:
-            return
-        weight, topic = self.taxonomy.weight(classification.urgency), need.topic
-        sla, lead = self._catalogue.sla(classification.urgency)
-        # only who could be at work before its last chance competes for it
-        reachable = self._learning_duty.reachable(
-            candidates, mention.created_at, (sla - lead).total_seconds(), _LEARN_OPTIONS
-        )
-        known = self._options.get((kind(need), classification.urgency))
-        if known is not None and known[0] is reachable:
-            options = known[1]
-        else:
-            options = tuple((e.id, e.skills[topic] * weight) for e in reachable)
-            self._options[(kind(need), classification.urgency)] = (reachable, options)
-        self.prices.observe(Arrival(mention.created_at, need.minutes, options))
 
     def _enqueue(self, waiting: Waiting) -> None:
         self._backlog.add(
