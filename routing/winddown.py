@@ -1,0 +1,61 @@
+"""The end of a shift: its unspent budget goes to the most valuable waiting mentions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from routing.backlog import Waiting
+from routing.catalogue import Catalogue
+from routing.eligibility import DutyRoster, availability_gap
+from routing.ledger import BudgetLedger
+from routing.models import Employee
+
+NOTE = "the end of a shift: budget left would go unused"
+
+
+class WindDown:
+    """Picks, for one employee whose shift is about to end, the waiting mentions to take."""
+
+    def __init__(self, catalogue: Catalogue, ledger: BudgetLedger, duty: DutyRoster) -> None:
+        self.catalogue = catalogue
+        self.ledger = ledger
+        self.duty = duty
+
+    def picks(
+        self, employee: Employee, backlog: Iterable[Waiting], now: datetime
+    ) -> Iterator[Waiting]:
+        """Most value per minute first; each is checked against the ledger as it is taken,
+        so the caller assigns one before asking for the next."""
+        for waiting in self._ranked(employee, backlog):
+            if availability_gap(employee, waiting.need, self.ledger, now, self.duty) is not None:
+                continue
+            if self._better_later(waiting, employee, now):
+                continue
+            yield waiting
+
+    def _ranked(self, employee: Employee, backlog: Iterable[Waiting]) -> list[Waiting]:
+        options: list[tuple[float, datetime, str, Waiting]] = []
+        for waiting in backlog:
+            need = waiting.need
+            if employee.id in waiting.excluded or employee.id not in self.catalogue.ids_for(need):
+                continue
+            weight = self.catalogue.taxonomy.weight(waiting.classification.urgency)
+            value = employee.skills[need.topic] * weight
+            options.append((-value / need.minutes, waiting.due_at, waiting.mention.id, waiting))
+        return [option[3] for option in sorted(options, key=lambda o: o[:3])]
+
+    def _better_later(self, waiting: Waiting, employee: Employee, now: datetime) -> bool:
+        """Whether someone more proficient can still take it, now or before its last chance."""
+        need = waiting.need
+        deadline = self.catalogue.last_chance(waiting.due_at, waiting.classification)
+        mine = employee.skills[need.topic]
+        for other in self.catalogue.candidates_for(need):
+            if other.skills[need.topic] <= mine:
+                return False
+            if other.id in waiting.excluded:
+                continue
+            opens = other.hours.next_open(now.astimezone(other.zone))
+            if opens < deadline and self.ledger.can_spend(other.id, opens, need.minutes):
+                return True
+        return False
