@@ -9,7 +9,6 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -20,8 +19,9 @@ from connectors.files import StreamWriter
 from connectors.queues import Queue, open_queue
 from routing.errors import ConfigError, MalformedMentionError
 from routing.models import Mention
-from workers import app, roles, training
-from workers.health import MetricsServer, Readiness, Status
+from workers import app, listening, roles, training
+from workers.endpoint import metrics_endpoint
+from workers.health import Readiness, Status
 from workers.metrics import Metrics
 from workers.replay import Replay, ReplayOptions, ReplayResult
 from workers.stages import ClassifyStage, queue_lag
@@ -35,31 +35,6 @@ def _world(args: argparse.Namespace, settings: Settings) -> app.World:
     return app.load_world(
         args.roster or settings.routing.roster, args.taxonomy or settings.routing.taxonomy
     )
-
-
-@contextmanager
-def metrics_endpoint(
-    args: argparse.Namespace, settings: Settings, metrics: Metrics, readiness: Readiness
-) -> Iterator[int | None]:
-    if getattr(args, "no_metrics", False):
-        yield None
-        return
-    requested = getattr(args, "metrics_port", None)
-    port = requested if requested is not None else settings.metrics.port
-    server = MetricsServer(metrics.registry, settings.metrics.host, port, readiness)
-    try:
-        bound = server.start()
-    except OSError as exc:
-        raise ConfigError(
-            "metrics.port",
-            "port",
-            f"cannot serve on {settings.metrics.host}:{port}: {exc.strerror}",
-        ) from exc
-    log.info("metrics, /healthz and /readyz at http://%s:%d", settings.metrics.host, bound)
-    try:
-        yield bound
-    finally:
-        server.stop()
 
 
 def _report(result: ReplayResult, out: Path, as_json: bool) -> None:
@@ -240,7 +215,12 @@ def _run_stages(
             queue_status=queue_status,
         )
         log.info("running as %s on %s", options.role, settings.queue.url)
-        worker.run()
+        if options.role == "all" and listening.enabled(settings):
+            # One process does it all: the configured connectors feed the same queue.
+            with listening.connectors_running(settings, queue, metrics.connectors):
+                worker.run()
+        else:
+            worker.run()
     finally:
         roles.close_all(stages)
         queue.close()

@@ -6,7 +6,8 @@ import argparse
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -23,12 +24,12 @@ from connectors.status import ConnectorStatus
 from connectors.x import Cursor, TweepySource, XOptions, mount_base_url
 from routing.errors import ConfigError, MentionRouterError
 from workers import app
-from workers.commands import metrics_endpoint
+from workers.endpoint import metrics_endpoint
 from workers.health import Readiness
 from workers.webhook_server import WebhookServer
 from workers.webhooks import WebhookOptions, create_app
 
-__all__ = ["build_connectors", "listen"]
+__all__ = ["build_connectors", "connectors_running", "enabled", "listen"]
 
 log = logging.getLogger("mention_router")
 
@@ -117,6 +118,37 @@ def _start_all(connectors: list[Connector]) -> None:
             log.error("webhook: the server did not start (is the port free?)")
 
 
+def enabled(settings: Settings) -> bool:
+    """Whether the settings turn any listening connector on."""
+    return settings.listening.x.enabled or settings.listening.webhook.enabled
+
+
+@contextmanager
+def connectors_running(
+    settings: Settings, queue: Queue, observer: ConnectorObserver, record: Path | None = None
+) -> Iterator[list[Connector]]:
+    """The enabled connectors, started, ingesting into ``queue``; stopped on the way out."""
+    listening = settings.listening
+    seen = SeenIds(settings.state_dir / "listening" / "seen.db", listening.dedup_capacity)
+    status = ConnectorStatus(forward=observer)
+    recorder = StreamWriter(record, append=True) if record is not None else None
+    ingestor = Ingestor(
+        queue, settings.queue.topics.mentions, seen, recorder=recorder, observer=status
+    )
+    connectors: list[Connector] = []
+    try:
+        connectors = build_connectors(settings, ingestor, status)
+        for connector in connectors:
+            status.state(connector.name, False)
+        _start_all(connectors)
+        log.info("listening: %s", ", ".join(c.name for c in connectors))
+        yield connectors
+    finally:
+        for connector in connectors:
+            connector.stop()
+        ingestor.close()
+
+
 def listen(
     args: argparse.Namespace,
     settings: Settings,
@@ -125,37 +157,25 @@ def listen(
     until: Callable[[threading.Event], None] | None = None,
 ) -> int:
     """Run until SIGINT or SIGTERM (or ``until`` returns, in tests)."""
-    listening = settings.listening
-    record: Path | None = args.record or listening.record
+    record: Path | None = args.record or settings.listening.record
     queue = open_queue(settings.queue.url)
-    seen = SeenIds(settings.state_dir / "listening" / "seen.db", listening.dedup_capacity)
     metrics = app.build_metrics()
     readiness = Readiness()
     readiness.add("queue", lambda: _unreachable(queue))
     readiness.add("connectors", metrics.connectors.readiness)
     forward = observer if observer is not None else metrics.connectors
-    status = ConnectorStatus(forward=forward)
-    recorder = StreamWriter(record, append=True) if record is not None else None
-    ingestor = Ingestor(
-        queue, settings.queue.topics.mentions, seen, recorder=recorder, observer=status
-    )
-    connectors = build_connectors(settings, ingestor, status)
-    for connector in connectors:
-        status.state(connector.name, False)
     stop = threading.Event()
-    with metrics_endpoint(args, settings, metrics, readiness):
-        _start_all(connectors)
-        log.info("listening: %s", ", ".join(c.name for c in connectors))
-        try:
+    try:
+        with (
+            connectors_running(settings, queue, forward, record),
+            metrics_endpoint(args, settings, metrics, readiness),
+        ):
             if until is not None:
                 until(stop)
             else:
                 _wait_for_signal(stop)
-        finally:
-            for connector in connectors:
-                connector.stop()
-            ingestor.close()
-            queue.close()
+    finally:
+        queue.close()
     return 0
 
 
