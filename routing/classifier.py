@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import itertools
 import json
 import re
 import warnings
@@ -22,22 +21,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from routing.errors import ModelFormatError, TrainingDataError
+from routing.features import normalize, tfidf, vectorizers
 from routing.modelformat import FORMAT_NAME, FORMAT_VERSION, library_versions, pack, unpack
 
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_HANDLE = re.compile(r"@\w+")
-_DIGITS = re.compile(r"\d+")
-# Placeholders survive as single tokens; hashtags keep their "#"; "!" and "?" and emoji carry tone.
-# A regex (not a tokenizer function) keeps code references out of the model file.
-_TOKEN_PATTERN = r"<url>|<user>|#?\w+|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
-# Above this size rare n-grams are noise that bloats the model; below it they may be all we have.
-_MIN_DF_THRESHOLD = 500
 # A temperature outside these bounds means the scores carry no usable signal either way.
 _LOG_T_BOUNDS = (float(np.log(1e-3)), float(np.log(1e2)))
 
@@ -56,22 +48,6 @@ PARAMS: dict[str, Any] = {
 # A label list entry of None means "no label for this head in this row" (e.g. a correction
 # that fixed only the topic); the head then learns from the rows that have one.
 Labels = Mapping[str, Sequence[str | None]]
-
-
-def normalize(text: str) -> str:
-    """Lowercase, and fold URLs, @handles and digit runs so they generalize across tweets."""
-    text = _URL.sub(" <url> ", text.lower())
-    return _DIGITS.sub("0", _HANDLE.sub(" <user> ", text))
-
-
-def _vectorizers(n_texts: int) -> tuple[TfidfVectorizer, TfidfVectorizer]:
-    min_df = 2 if n_texts >= _MIN_DF_THRESHOLD else 1
-    common: dict[str, Any] = {"lowercase": False, "sublinear_tf": True, "min_df": min_df}
-    word = TfidfVectorizer(
-        token_pattern=_TOKEN_PATTERN, ngram_range=tuple(PARAMS["word_ngrams"]), **common
-    )
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(PARAMS["char_ngrams"]), **common)
-    return word, char
 
 
 def _check_labels(n_texts: int, labels: Labels) -> None:
@@ -265,7 +241,9 @@ class MentionClassifier:
         if not c_grid or min(c_grid) <= 0:
             raise TrainingDataError("the grid of C values must hold positive numbers")
         normalized = [normalize(t) for t in texts]
-        word, char = _vectorizers(len(normalized))
+        word, char = vectorizers(
+            len(normalized), tuple(PARAMS["word_ngrams"]), tuple(PARAMS["char_ngrams"])
+        )
         matrix = sp.hstack(
             [word.fit_transform(normalized), char.fit_transform(normalized)], format="csr"
         )
@@ -293,15 +271,15 @@ class MentionClassifier:
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The shared feature matrix of a batch, one row per text."""
         normalized = [normalize(t) for t in texts]
-        blocks = [_tfidf(self._word, normalized, self._token_regex), _tfidf(self._char, normalized)]
+        blocks = [tfidf(self._word, normalized, self._token_regex), tfidf(self._char, normalized)]
         return sp.hstack(blocks, format="csr")
 
     def scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Head -> raw linear scores, one column per class (as the SVMs' decision_function)."""
         normalized = [normalize(t) for t in texts]
         # Two products instead of one over a stacked matrix: hstack costs more than it saves.
-        scores = _tfidf(self._word, normalized, self._token_regex) @ self._word_weights
-        scores += _tfidf(self._char, normalized) @ self._char_weights
+        scores = tfidf(self._word, normalized, self._token_regex) @ self._word_weights
+        scores += tfidf(self._char, normalized) @ self._char_weights
         scores += self._bias
         return {head: scores[:, part] for head, part in self._slices.items()}
 
@@ -397,78 +375,6 @@ def _stack_heads(
         start += coef.shape[0]
     weights = np.ascontiguousarray(np.hstack(columns), dtype=np.float64)
     return weights, np.concatenate(biases), slices
-
-
-def _tfidf(
-    vectorizer: TfidfVectorizer, texts: list[str], tokens: re.Pattern[str] | None = None
-) -> sp.csr_matrix:
-    """``vectorizer.transform(texts)`` for our settings (sublinear tf, idf, l2), minus its checks.
-
-    sklearn's per-call validation costs more than the arithmetic for small batches.
-    """
-    matrix = _counts(vectorizer, texts, tokens)
-    data = matrix.data
-    np.log(data, out=data)
-    data += 1.0
-    data *= vectorizer.idf_[matrix.indices]
-    lengths = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(len(texts)), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
-    norms[norms == 0.0] = 1.0
-    data /= np.repeat(norms, lengths)
-    return matrix
-
-
-def _counts(
-    vectorizer: TfidfVectorizer, texts: list[str], tokens: re.Pattern[str] | None
-) -> sp.csr_matrix:
-    """The term counts of ``texts``, as ``CountVectorizer.transform`` gives them, but faster.
-
-    sklearn's analyzers append n-grams one by one; list comprehensions and one lookup pass
-    over the whole batch do the same work in about half the time.
-    """
-    low, high = vectorizer.ngram_range
-    if vectorizer.analyzer == "char_wb":
-        grams = [_char_wb_grams(text, low, high) for text in texts]
-    elif vectorizer.analyzer == "word" and tokens is not None and high <= 2:
-        grams = [_word_grams(tokens, text, high) for text in texts]
-    else:
-        return CountVectorizer.transform(vectorizer, texts)
-    # One lookup pass over the whole batch; -1 marks a term outside the vocabulary.
-    flat = list(itertools.chain.from_iterable(grams))
-    misses = itertools.repeat(-1, len(flat))
-    lookup = vectorizer.vocabulary_.get
-    ids = np.fromiter(map(lookup, flat, misses), np.int64, len(flat))
-    rows = np.repeat(np.arange(len(texts)), [len(doc) for doc in grams])
-    known = ids >= 0
-    ones = np.ones(int(known.sum()), dtype=np.float64)
-    shape = (len(texts), len(vectorizer.vocabulary_))
-    matrix = sp.coo_matrix((ones, (rows[known], ids[known])), shape=shape)
-    return matrix.tocsr()  # sums repeated terms into counts, indices sorted per row
-
-
-def _char_wb_grams(text: str, low: int, high: int) -> list[str]:
-    padded = [f" {word} " for word in text.split()]
-    sizes = range(low, high + 1)
-    # A word longer than every n-gram gives all its n-grams; one comprehension does them all.
-    grams = [
-        p[i : i + n] for p in padded if len(p) > high for n in sizes for i in range(len(p) - n + 1)
-    ]
-    for p in padded:
-        if len(p) <= high:
-            for n in sizes:
-                if len(p) <= n:  # a short word counts once, whole
-                    grams.append(p)
-                    break
-                grams.extend([p[i : i + n] for i in range(len(p) - n + 1)])
-    return grams
-
-
-def _word_grams(pattern: re.Pattern[str], text: str, high: int) -> list[str]:
-    tokens: list[str] = pattern.findall(text)
-    if high == 2:
-        return [*tokens, *[f"{a} {b}" for a, b in itertools.pairwise(tokens)]]
-    return tokens
 
 
 def _without_vocabulary(vectorizer: TfidfVectorizer) -> TfidfVectorizer:

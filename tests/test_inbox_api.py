@@ -14,8 +14,8 @@ from connectors.queues import MemoryQueue, open_queue
 from routing.models import Urgency
 from tests.asgi import TestClient
 from tests.inbox_world import NOW, TOPICS, World, build_world, mention
+from workers.decisionlog import decisions_in
 from workers.inbox import create_app
-from workers.pipeline import decisions_in
 
 
 @pytest.fixture(params=["memory", "embedded"])

@@ -15,8 +15,8 @@ from connectors.queues import MemoryQueue
 from tests.factories import need_outside_part
 from tests.inbox_world import TOPICS, build_world, mention
 from tests.served_inbox import Served, serving
+from workers.decisionlog import decisions_in
 from workers.inbox.context import utc_now
-from workers.pipeline import decisions_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

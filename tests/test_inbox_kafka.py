@@ -14,8 +14,8 @@ from connectors.queues import open_queue
 from tests.asgi import TestClient
 from tests.inbox_world import NOW, World, build_world, mention
 from tests.kafka_broker import Broker
+from workers.decisionlog import decisions_in
 from workers.inbox import create_app
-from workers.pipeline import decisions_in
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration, pytest.mark.slow]
 

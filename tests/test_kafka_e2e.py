@@ -25,7 +25,7 @@ from config.settings import TopicNames
 from connectors.queues import Queue, open_queue
 from tests.kafka_broker import Broker
 from tests.streams import TAXONOMY_YAML, stream_lines
-from workers.pipeline import decisions_in
+from workers.decisionlog import decisions_in
 
 pytestmark = [pytest.mark.kafka, pytest.mark.integration, pytest.mark.slow]
 

@@ -27,8 +27,9 @@ from routing.router import Router
 from tests.factories import T0, classification, employee, mention, minutes
 from tests.kafka_broker import Broker, broker_binary, free_port, running_broker
 from tests.streams import stream_lines
+from workers.decisionlog import decisions_in, encode_decision
 from workers.metrics import Metrics
-from workers.pipeline import DeliveryStage, decisions_in, encode_decision
+from workers.pipeline import DeliveryStage
 from workers.roles import open_ready_queue
 from workers.stages import RouteStage, queue_lag
 

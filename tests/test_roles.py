@@ -20,8 +20,8 @@ from routing.tagger import Tagger
 from tests.factories import T0, classification, employee, mention, minutes
 from tests.streams import stream_lines, write_config
 from workers.cli import main
+from workers.decisionlog import decisions_in
 from workers.metrics import Metrics
-from workers.pipeline import decisions_in
 from workers.roles import open_ready_queue, wait_until_reachable
 from workers.stages import ClassifyStage, RouteStage, queue_lag
 

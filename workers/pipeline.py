@@ -16,24 +16,23 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
 
 import orjson
-from pydantic import BaseModel, ConfigDict, model_validator
 
 from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_outcome
 from connectors.files import OutcomeFile
 from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
-from routing.decisions import Feedback
 from routing.errors import MalformedMentionError
-from routing.models import Classification, Mention, Outcome
+from routing.models import Classification, Mention
 from routing.router import Decision, Router
 from routing.tagger import Tagger
+from workers.decisionlog import decisions_in, decode_logged_outcome, encode_decision
 from workers.flow import (
     FlowMeter,
     log_classified,
@@ -51,50 +50,6 @@ CLASSIFIER_GROUP = "classifier"
 DELIVERY_GROUP = "delivery"
 
 log = logging.getLogger("mention_router")
-
-
-def encode_decision(decision: Decision) -> bytes:
-    return decision.__pydantic_serializer__.to_json(decision, exclude_none=True)
-
-
-def decode_decision(data: bytes) -> Decision:
-    return Decision.model_validate_json(data)
-
-
-class LoggedOutcome(BaseModel):
-    """A decision as delivery reads it: its outcome or feedback, skipping mention and audit.
-
-    Decoding only these fields costs a third of decoding the whole decision.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    outcome: Outcome | None = None
-    feedback: Feedback | None = None
-
-    @model_validator(mode="after")
-    def _one_event(self) -> LoggedOutcome:
-        if (self.outcome is None) == (self.feedback is None):
-            raise ValueError("a decision holds exactly one of outcome and feedback")
-        return self
-
-
-def decode_logged_outcome(data: bytes) -> LoggedOutcome:
-    return LoggedOutcome.model_validate_json(data)
-
-
-def outcomes_in(queue: Queue, topic: str) -> Iterator[Outcome]:
-    """Every outcome logged on ``topic`` so far, oldest first (feedback skipped)."""
-    for record in queue.scan(topic):
-        outcome = decode_logged_outcome(record.value).outcome
-        if outcome is not None:
-            yield outcome
-
-
-def decisions_in(queue: Queue, topic: str) -> Iterator[Decision]:
-    """Every decision logged on ``topic`` so far, oldest first."""
-    for record in queue.scan(topic):
-        yield decode_decision(record.value)
 
 
 @runtime_checkable

@@ -20,9 +20,10 @@ from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
+from workers.decisionlog import outcomes_in
 from workers.health import Status
 from workers.metrics import Metrics
-from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage, outcomes_in
+from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage
 from workers.stages import queue_lag
 from workers.summary import Summary
 

@@ -15,7 +15,7 @@ from routing.optimal import optimal
 from routing.policies import POLICIES
 from routing.simulator import Report, final_outcomes, simulate
 from workers import app
-from workers.pipeline import decisions_in
+from workers.decisionlog import decisions_in
 
 SIMULATE_POLICIES = (*POLICIES, "optimal")
 

@@ -14,9 +14,9 @@ from connectors.notify import NewAssignment
 from connectors.queues import Consumer
 from routing.errors import QueueError
 from routing.models import Assignment
+from workers.decisionlog import decode_decision
 from workers.inbox.context import Inbox
 from workers.inbox.readmodel import Item
-from workers.pipeline import decode_decision
 
 log = logging.getLogger("mention_router.inbox")
 Announce = Callable[[NewAssignment], object]
