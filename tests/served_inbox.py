@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from tests.factories import free_port
 from tests.inbox_world import World
-from tests.kafka_broker import free_port
 from workers.inbox import create_app
 
 

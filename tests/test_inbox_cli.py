@@ -14,7 +14,7 @@ import pytest
 
 from config.loader import load_settings
 from routing.errors import ConfigError
-from tests.kafka_broker import free_port
+from tests.factories import free_port
 from tests.streams import ROSTER_YAML, write_config
 from workers.cli import main
 from workers.inbox import TokenStore, load_leads

@@ -24,8 +24,8 @@ from connectors.queues.kafka import KafkaQueue
 from routing.errors import ConfigError, QueueUnavailableError
 from routing.models import Taxonomy
 from routing.router import Router
-from tests.factories import T0, classification, employee, mention, minutes
-from tests.kafka_broker import Broker, broker_binary, free_port, running_broker
+from tests.factories import T0, classification, employee, free_port, mention, minutes
+from tests.kafka_broker import Broker, broker_binary, running_broker
 from tests.streams import stream_lines
 from workers.decisionlog import decisions_in, encode_decision
 from workers.metrics import Metrics

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ import pytest
 from connectors.codec import decode_mention
 from connectors.files import read_stream
 from connectors.queues import open_queue
+from tests.factories import free_port
 from tests.webhook_payloads import generic_mention
 from workers.listening import listen as listening_command
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings_file(tmp: Path, port: int) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
-from tests.factories import REPO, need_outside_part
+from tests.factories import REPO, free_port, need_outside_part, stop_process
 from tests.streams import write_config, write_stream
 from tests.test_metrics import catalogue
 
@@ -27,12 +26,6 @@ pytestmark = [pytest.mark.prometheus, pytest.mark.integration, pytest.mark.slow]
 MENTIONS = 300
 BAD_LINES = 2
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def answers(url: str) -> bool | None:
@@ -62,15 +55,6 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) ->
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A Prometheus on a free loopback port scraping a worker port every second."""
@@ -97,7 +81,7 @@ def prometheus(tmp_path: Path) -> Iterator[tuple[str, int]]:
         wait_for("Prometheus to be ready", lambda: answers(f"{base}/-/ready"))
         yield base, worker_port
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def query(base: str, promql: str) -> float | None:
@@ -202,4 +186,4 @@ def test_prometheus_sees_the_documented_metrics_with_the_expected_values(
         assert "MentionRouterConnectorDown" not in wait_for("the dead-letter alert", firing)
         assert get_json(f"{worker_url}/healthz") == {"status": "alive"}
     finally:
-        stop(worker)
+        stop_process(worker)

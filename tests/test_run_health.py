@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.factories import free_port
 from tests.streams import write_config
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def probe(url: str) -> tuple[int, Any] | None:
