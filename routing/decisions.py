@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -54,24 +54,29 @@ class Feedback(_Frozen):
     labels: dict[str, str] | None = None
 
 
-class Decision(_Frozen):
+class LoggedEvent(_Frozen):
+    """What every record of the decision log holds: exactly one of an outcome and feedback."""
+
+    outcome: Outcome | None = None
+    feedback: Feedback | None = None
+
+    @model_validator(mode="after")
+    def _one_event(self) -> Self:
+        if (self.outcome is None) == (self.feedback is None):
+            raise ValueError("a decision holds exactly one of outcome and feedback")
+        return self
+
+
+class Decision(LoggedEvent):
     """One event on the decision log: an outcome, or feedback on an earlier assignment.
 
     Outcomes that may still change (backlogged, assigned, escalated) carry their mention and its
     classification, so a router rebuilt from the log can re-route them.
     """
 
-    outcome: Outcome | None = None
-    feedback: Feedback | None = None
     mention: Mention | None = None
     classification: Classification | None = None
     audit: Audit | None = None
-
-    @model_validator(mode="after")
-    def _one_event(self) -> Decision:
-        if (self.outcome is None) == (self.feedback is None):
-            raise ValueError("a decision holds exactly one of outcome and feedback")
-        return self
 
     @property
     def mention_id(self) -> str:
