@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +42,11 @@ def screenshots() -> Path:
 def browser() -> Iterator[Any]:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     need_outside_part(Path(chromium).exists(), "headless Chromium (Debian package chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    need_outside_part(
+        importlib.util.find_spec("playwright") is not None, "Playwright (pip install playwright)"
+    )
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium, args=CHROMIUM_ARGS, headless=True
