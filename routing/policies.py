@@ -230,17 +230,17 @@ class AdaptivePolicy(_Stateless):
         ledger: BudgetLedger,
         available: Available,
     ) -> tuple[Employee | None, str]:
+        at_work, coming = available.at_work(candidates)
         if (
             not offer.last_chance
             and offer.deadline is not None
             and self.plan.forecasting(offer.now)
         ):
             planned = self.plan.next_epoch(offer.now)
-            if offer.deadline >= planned:
+            if offer.deadline >= planned and _still_there(at_work, available, planned):
                 return None, f"held for the plan of {planned.isoformat()}"
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.plan.table(offer.now)
-        at_work, coming = available.at_work(candidates)
         ranked = self._ranking(offer, at_work, prices)
         best, best_bid = _best_bid(offer, ranked, ledger, available, self.pacing)
         later: tuple[float, Employee, datetime] | None = None
@@ -261,6 +261,15 @@ class AdaptivePolicy(_Stateless):
         if best_bid < 0:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
         return best, f"best bid {best_bid:+.2f} after the price of time"
+
+
+def _still_there(at_work: Sequence[Employee], available: Available, at: datetime) -> bool:
+    """Whether the most proficient of those at work with budget now (if any) is still at work
+    at ``at``: if they leave before the next plan, the mention is decided now."""
+    for employee in at_work:
+        if available(employee):
+            return employee.hours.is_open(at.astimezone(employee.zone))
+    return True
 
 
 _Bid = tuple[float, int, Employee]  # (minus the bid, rank by proficiency, employee)
