@@ -262,3 +262,16 @@ def test_gini() -> None:
     assert gini([1, 1, 1, 1]) == 0
     assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
     assert gini([]) == 0
+
+
+def test_adaptive_decides_at_once_when_the_person_at_work_leaves_before_the_next_plan(
+    taxonomy: Taxonomy,
+) -> None:
+    # Given anna at work 09:00-10:10 and an hour of traffic seen (T0 is Monday 09:00)
+    router = Router([employee("anna", hours="mon-fri 09:00-10:10")], taxonomy)
+    router.route(mention("m0"), classification("m0", urgency=Urgency.LOW), T0)
+    # When a low-urgency mention arrives at 10:05, before the plan of 10:15
+    at = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
+    decisions = router.route(mention("m1"), classification(urgency=Urgency.LOW), at)
+    # Then it is not held for that plan: she has left by then, so she takes it now
+    assert assigned_to(decisions, "m1") == "anna"
