@@ -77,6 +77,7 @@ class DayPlan:
         self._prices: dict[str, float] = {}
         self._picks: list[tuple[str, str]] = []
         self._span = (0.0, 0.0)
+        self._next = (0.0, 0.0, _EPOCH)
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -93,7 +94,14 @@ class DayPlan:
         return _EPOCH + (now - _EPOCH) // self.epoch * self.epoch
 
     def next_epoch(self, now: datetime) -> datetime:
-        return self.epoch_of(now) + self.epoch
+        # Asked once per decision: the current epoch is remembered as POSIX bounds.
+        start, end, following = self._next
+        if start <= now.timestamp() < end:
+            return following
+        begins = self.epoch_of(now)
+        following = begins + self.epoch
+        self._next = (begins.timestamp(), following.timestamp(), following)
+        return following
 
     def table(self, now: datetime) -> dict[str, float]:
         """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's

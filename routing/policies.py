@@ -211,6 +211,29 @@ class AdaptivePolicy(_Stateless):
         # Bids (best first) of those at work, per kind of offer: they change only when
         # someone's shift starts or ends or the plan is solved again.
         self._ranked: dict[tuple[int, float, float], tuple[Any, Any, list[_Bid]]] = {}
+        self._open_at: dict[tuple[str, datetime], bool] = {}  # who is at work at a plan
+        self._held: tuple[datetime, str] = (datetime.min, "")
+
+    def _held_note(self, planned: datetime) -> str:
+        if self._held[0] != planned:
+            self._held = (planned, f"held for the plan of {planned.isoformat()}")
+        return self._held[1]
+
+    def _still_there(self, at_work: Sequence[Employee], available: Available, at: datetime) -> bool:
+        """Whether the most proficient of those at work with budget now (if any) is still at
+        work at ``at``: if they leave before the next plan, the mention is decided now."""
+        for employee in at_work:
+            if available(employee):
+                key = (employee.id, at)
+                known = self._open_at.get(key)
+                if known is None:
+                    if len(self._open_at) > 10_000:
+                        self._open_at.clear()
+                    known = self._open_at[key] = employee.hours.is_open(
+                        at.astimezone(employee.zone)
+                    )
+                return known
+        return True
 
     def _ranking(
         self, offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]
@@ -237,8 +260,8 @@ class AdaptivePolicy(_Stateless):
             and self.plan.forecasting(offer.now)
         ):
             planned = self.plan.next_epoch(offer.now)
-            if offer.deadline >= planned and _still_there(at_work, available, planned):
-                return None, f"held for the plan of {planned.isoformat()}"
+            if offer.deadline >= planned and self._still_there(at_work, available, planned):
+                return None, self._held_note(planned)
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.plan.table(offer.now)
         ranked = self._ranking(offer, at_work, prices)
@@ -261,15 +284,6 @@ class AdaptivePolicy(_Stateless):
         if best_bid < 0:
             return None, f"deferred: worth {best_bid:+.2f} after the price of time"
         return best, f"best bid {best_bid:+.2f} after the price of time"
-
-
-def _still_there(at_work: Sequence[Employee], available: Available, at: datetime) -> bool:
-    """Whether the most proficient of those at work with budget now (if any) is still at work
-    at ``at``: if they leave before the next plan, the mention is decided now."""
-    for employee in at_work:
-        if available(employee):
-            return employee.hours.is_open(at.astimezone(employee.zone))
-    return True
 
 
 _Bid = tuple[float, int, Employee]  # (minus the bid, rank by proficiency, employee)
