@@ -1,6 +1,6 @@
 """Routing report: every policy against the offline optimum on real airline-tweet traffic.
 
-    python -m benchmarks.routing [--days 2] [--quick]
+    python -m benchmarks.routing [--days 2] [--first-day 2015-02-17] [--quick | --value-only]
 
 Scenarios: the airline tweets (../shared/data) with their recorded labels, a roster of 40
 people with mixed skills, hours (four US time zones) and budgets, at three staffing levels
@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +181,15 @@ def main() -> None:
     )
     parser.add_argument("--days", type=int, default=2, help="days of traffic per scenario")
     parser.add_argument("--quick", action="store_true", help="skip the 10,000-employee timing")
+    parser.add_argument(
+        "--first-day",
+        type=date.fromisoformat,
+        help="the first day of traffic (UTC), e.g. 2015-02-19 for the tuning days; "
+        "default: the first whole day of the stream (2015-02-17)",
+    )
+    parser.add_argument(
+        "--value-only", action="store_true", help="the policy tables only, no decision timing"
+    )
     args = parser.parse_args()
     if not AIRLINE.exists():
         sys.exit(f"the routing report needs {AIRLINE} (the public datasets beside the repository)")
@@ -188,23 +197,33 @@ def main() -> None:
     start = min(m.created_at for m in mentions).replace(hour=0, minute=0, second=0) + timedelta(
         days=1
     )
+    if args.first_day is not None:
+        start = datetime.combine(args.first_day, datetime.min.time(), tzinfo=UTC)
     window = [m for m in mentions if start <= m.created_at < start + timedelta(days=args.days)]
     items = labeled(window)
     demand = sum(HANDLING[c.topic] for _, c in items) / args.days
-    report: dict[str, Any] = {"mentions": len(items), "days": args.days, "scenarios": {}}
+    first = start.date().isoformat()
+    report: dict[str, Any] = {
+        "mentions": len(items),
+        "days": args.days,
+        "first_day": first,
+        "scenarios": {},
+    }
     for name, factor in STAFFING.items():
         people = roster(40, demand * factor)
         report["scenarios"][name] = scenario_report(items, people)
         print_table(name, report["scenarios"][name])
-    sizes = (1000,) if args.quick else (1000, 10_000)
-    report["decision_microseconds_median"] = {str(n): decision_time(n) for n in sizes}
-    print(
-        "\ndecision time, median µs per mention:",
-        json.dumps(report["decision_microseconds_median"]),
-    )
+    if not args.value_only:
+        sizes = (1000,) if args.quick else (1000, 10_000)
+        report["decision_microseconds_median"] = {str(n): decision_time(n) for n in sizes}
+        print(
+            "\ndecision time, median µs per mention:",
+            json.dumps(report["decision_microseconds_median"]),
+        )
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "routing.json").write_text(json.dumps(report, indent=2))
+    name = "routing.json" if args.first_day is None else f"routing-{first}.json"
+    (out / name).write_text(json.dumps(report, indent=2))
 
 
 COLUMNS = (

@@ -1,27 +1,20 @@
-"""What each arriving mention could have earned from whom, told to the price learner."""
+"""Each arriving mention, told to the day plan that forecasts the traffic ahead."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from routing.catalogue import Catalogue, Kind, kind
-from routing.eligibility import DutyRoster, Need
-from routing.models import Classification, Employee, Mention, Urgency
-from routing.prices import Arrival, PriceBook
-
-_LEARN_OPTIONS = 16  # who the price learner sees competing for a mention, best first
+from routing.eligibility import Need
+from routing.models import Classification, Employee, Mention
+from routing.plan import DayPlan
 
 
 class PriceTutor:
-    """Feeds the price book one ``Arrival`` per mention (only the adaptive policy learns)."""
+    """Tells the day plan of every arrival someone could take (only the adaptive policy plans)."""
 
-    def __init__(self, prices: PriceBook, catalogue: Catalogue, enabled: bool) -> None:
-        self.prices = prices
-        self.catalogue = catalogue
+    def __init__(self, plan: DayPlan, enabled: bool) -> None:
+        self.plan = plan
         self.enabled = enabled
-        self._duty = DutyRoster()  # asked about arrival times, not the clock
-        self._options: dict[tuple[Kind, Urgency], tuple[Any, Any]] = {}
 
     def learn(
         self,
@@ -30,19 +23,5 @@ class PriceTutor:
         need: Need,
         candidates: Sequence[Employee],
     ) -> None:
-        """Tell the price learner what this mention could have earned from whom."""
-        if not self.enabled or not candidates:
-            return
-        weight, topic = self.catalogue.taxonomy.weight(classification.urgency), need.topic
-        sla, lead = self.catalogue.sla(classification.urgency)
-        # only who could be at work before its last chance competes for it
-        reachable = self._duty.reachable(
-            candidates, mention.created_at, (sla - lead).total_seconds(), _LEARN_OPTIONS
-        )
-        known = self._options.get((kind(need), classification.urgency))
-        if known is not None and known[0] is reachable:
-            options = known[1]
-        else:
-            options = tuple((e.id, e.skills[topic] * weight) for e in reachable)
-            self._options[(kind(need), classification.urgency)] = (reachable, options)
-        self.prices.observe(Arrival(mention.created_at, need.minutes, options))
+        if self.enabled and candidates:
+            self.plan.observe(mention.created_at, need, classification.urgency)

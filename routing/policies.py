@@ -8,10 +8,10 @@ hard constraint. They differ in the choice:
 - ``balance``: value discounted by budget already used, ``1 - e^(f-1)`` (Mehta et al. 2007).
 - ``round-robin``: the next available person in a fixed rotation (Chatwoot's default).
 - ``least-loaded``: the available person with the largest share of budget left ("most available").
-- ``adaptive`` (the default): value minus the price of the person's time, with prices learned
-  from recent traffic (Devanur and Hayes 2009), and paced: someone who has spent more of today's
-  budget than of today's working hours bids lower; a mention worth less than the time it would
-  take now waits while its SLA leaves slack, and takes its last chance before the deadline.
+- ``adaptive`` (the default): follows a plan over the rest of the day, re-solved every epoch
+  over the backlog and the traffic expected ahead against remaining budgets (``routing.plan``);
+  a mention that cannot wait for the next plan goes to the best bid, value minus the plan's
+  price of the person's time (Devanur and Hayes 2009).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Employee
-from routing.prices import PriceBook
+from routing.plan import DayPlan
 
 _BALANCE_CEILING = 1.0 - math.exp(-1.0)  # the discount of someone with an untouched budget
 
@@ -190,27 +190,50 @@ class RoundRobinPolicy:
 
 
 class AdaptivePolicy(_Stateless):
-    """Value minus the learned price of the employee's time; low-value work waits for slack.
+    """Follows the day plan: a mention that can wait for the next epoch waits for it; one that
+    cannot goes to the best bid, value minus the plan's price of the employee's time.
 
     ``value = proficiency x weight``; the bid of employee e is ``value - price_e x minutes``,
     less ``pacing x ahead x value`` when e has spent a larger share of today's budget than of
     today's working hours (``ahead`` is the difference). The best bid wins if it is not
-    negative; a mention whose SLA leaves more than ``flexible_hours`` waits anyway, for
-    budget that would otherwise go unused at the end of a shift. A mention not taken waits:
-    it is offered again when capacity frees up and when a shift winds down (budget that would
-    go unused), and if no one takes it by its last chance it is escalated: the learned price
-    says someone's time is worth more on other mentions. It also waits, while its SLA allows,
-    for a more proficient colleague who comes to work before its last chance.
+    negative. A mention not taken waits: the next epoch's plan (``routing.plan``) assigns the
+    backlog together with the traffic expected ahead, and a mention nobody takes by its last
+    chance is escalated: the plan's price says someone's time is worth more on other mentions.
+    It also waits, while its SLA allows, for a more proficient colleague who comes to work
+    before its last chance.
     """
 
     name = "adaptive"
 
-    def __init__(self, prices: PriceBook, pacing: float = 0.5) -> None:
-        self.prices = prices
-        self.pacing = pacing
+    def __init__(self, plan: DayPlan, pacing: float = 0.0) -> None:
+        self.plan = plan
+        self.pacing = pacing  # off by default: the plan paces budgets over the day
         # Bids (best first) of those at work, per kind of offer: they change only when
-        # someone's shift starts or ends or the prices are learned again.
+        # someone's shift starts or ends or the plan is solved again.
         self._ranked: dict[tuple[int, float, float], tuple[Any, Any, list[_Bid]]] = {}
+        self._open_at: dict[tuple[str, datetime], bool] = {}  # who is at work at a plan
+        self._held: tuple[datetime, str] = (datetime.min, "")
+
+    def _held_note(self, planned: datetime) -> str:
+        if self._held[0] != planned:
+            self._held = (planned, f"held for the plan of {planned.isoformat()}")
+        return self._held[1]
+
+    def _still_there(self, at_work: Sequence[Employee], available: Available, at: datetime) -> bool:
+        """Whether the most proficient of those at work with budget now (if any) is still at
+        work at ``at``: if they leave before the next plan, the mention is decided now."""
+        for employee in at_work:
+            if available(employee):
+                key = (employee.id, at)
+                known = self._open_at.get(key)
+                if known is None:
+                    if len(self._open_at) > 10_000:
+                        self._open_at.clear()
+                    known = self._open_at[key] = employee.hours.is_open(
+                        at.astimezone(employee.zone)
+                    )
+                return known
+        return True
 
     def _ranking(
         self, offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]
@@ -230,11 +253,17 @@ class AdaptivePolicy(_Stateless):
         ledger: BudgetLedger,
         available: Available,
     ) -> tuple[Employee | None, str]:
-        if offer.flexible and not offer.last_chance:  # whoever bids best, it waits
-            return None, "deferred: its SLA leaves time to use budget that would go unused"
-        topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
-        prices = self.prices.table(offer.now)
         at_work, coming = available.at_work(candidates)
+        if (
+            not offer.last_chance
+            and offer.deadline is not None
+            and self.plan.forecasting(offer.now)
+        ):
+            planned = self.plan.next_epoch(offer.now)
+            if offer.deadline >= planned and self._still_there(at_work, available, planned):
+                return None, self._held_note(planned)
+        topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
+        prices = self.plan.table(offer.now)
         ranked = self._ranking(offer, at_work, prices)
         best, best_bid = _best_bid(offer, ranked, ledger, available, self.pacing)
         later: tuple[float, Employee, datetime] | None = None
@@ -305,9 +334,9 @@ def _best_bid(
 POLICIES = ("adaptive", "greedy", "balance", "round-robin", "least-loaded")
 
 
-def make_policy(name: str, roster: Sequence[Employee], prices: PriceBook) -> Policy:
+def make_policy(name: str, roster: Sequence[Employee], plan: DayPlan) -> Policy:
     if name == "adaptive":
-        return AdaptivePolicy(prices)
+        return AdaptivePolicy(plan)
     if name == "greedy":
         return GreedyPolicy()
     if name == "balance":

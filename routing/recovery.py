@@ -13,6 +13,7 @@ from routing.decisions import Decision
 from routing.learning import PriceTutor
 from routing.ledger import BudgetLedger
 from routing.models import Assignment, NotAssigned
+from routing.plan import DayPlan
 
 
 class Recovery:
@@ -31,6 +32,8 @@ class Recovery:
         _decided: dict[str, datetime]
         _tutor: PriceTutor
         _next_capacity: datetime | None
+        _next_plan: datetime | None
+        plan: DayPlan
 
         def _enqueue(self, waiting: Waiting) -> None: ...
         def _capacity_event_after(self, now: datetime) -> datetime: ...
@@ -102,3 +105,5 @@ class Recovery:
             self._clock = at
         while self._backlog and self._next_capacity is not None and self._next_capacity <= at:
             self._next_capacity = self._capacity_event_after(self._next_capacity)
+        if self._backlog and self._next_plan is not None and self._next_plan <= at:
+            self._next_plan = self.plan.next_epoch(at)

@@ -18,8 +18,8 @@ from routing.ledger import BudgetLedger
 from routing.models import Classification, Employee, Mention, Taxonomy
 from routing.options import RouterOptions
 from routing.outcomes import assignment, not_assigned
+from routing.plan import PLANNED, DayPlan
 from routing.policies import Offer, Policy, make_policy
-from routing.prices import PriceBook
 from routing.recovery import Recovery
 from routing.winddown import NOTE, WindDown
 
@@ -47,11 +47,12 @@ class Router(FeedbackFlow, Recovery):
         self.taxonomy = taxonomy
         self.options = options = options or RouterOptions()
         self.ledger = BudgetLedger(self.roster)
-        self.prices = PriceBook(self.roster)
-        self.policy: Policy = make_policy(options.policy, self.roster, self.prices)
         self._by_id = {e.id: e for e in self.roster}
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
+        self._backlog = Backlog()
+        self.plan = DayPlan(self._catalogue, self.ledger, self._backlog)
+        self.policy: Policy = make_policy(options.policy, self.roster, self.plan)
         self._duty = DutyRoster()
         self._auditor = AuditBook(
             self.policy.name, options.audit_limit, self.ledger, self._duty, self._catalogue.gaps
@@ -62,12 +63,13 @@ class Router(FeedbackFlow, Recovery):
             timedelta(minutes=options.stickiness_minutes),
             timedelta(minutes=timeout) if timeout is not None else None,
         )
-        self._backlog = Backlog()
         self._decided: dict[str, datetime] = {}
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
         self._winding_down: frozenset[str] = frozenset()
-        self._tutor = PriceTutor(self.prices, self._catalogue, options.policy == "adaptive")
+        self._tutor = PriceTutor(self.plan, options.policy == "adaptive")
+        self._next_plan: datetime | None = None
+        self._planning = options.policy == "adaptive"
         self._wind_down_picks = WindDown(self._catalogue, self.ledger, self._duty)
         self._flexible = timedelta(hours=min(options.flexible_hours, 1e6))
         self._since_prune = 0
@@ -138,11 +140,14 @@ class Router(FeedbackFlow, Recovery):
         decisions: list[Decision] = []
         while self._backlog:
             last_chance = self._backlog.next_last_chance()
-            moments = [t for t in (last_chance, self._next_capacity) if t is not None]
+            events = (last_chance, self._next_capacity, self._next_plan)
+            moments = [t for t in events if t is not None]
             if not moments or min(moments) > now:
                 break
             at = max(min(moments), self._clock) if self._clock is not None else min(moments)
             self._clock = at
+            if self._next_plan is not None and self._next_plan <= at:
+                decisions += self._follow_plan(at)
             if last_chance is not None and last_chance <= at:
                 decisions += self._expire(at)
             if self._next_capacity is not None and self._next_capacity <= at:
@@ -190,6 +195,26 @@ class Router(FeedbackFlow, Recovery):
         self._winding_down = frozenset()
         return decisions
 
+    def _follow_plan(self, now: datetime) -> list[Decision]:
+        """A new epoch: solve the day plan, give the people at work what it plans for them."""
+        self._next_plan = self.plan.next_epoch(now)
+        self.plan.solve(now)
+        decisions = []
+        for mention_id, employee_id in self.plan.picks():
+            waiting = self._backlog.get(mention_id)
+            employee = self._by_id[employee_id]
+            if waiting is None or availability_gap(
+                employee, waiting.need, self.ledger, now, self._duty
+            ):
+                continue
+            sticky, note = self._sticky_choice(waiting.mention, waiting.need, now, waiting.excluded)
+            employee, note = (sticky, note) if sticky is not None else (employee, PLANNED)
+            weight = self.taxonomy.weight(waiting.classification.urgency)
+            audit = self._auditor.audit(waiting.need, weight, now, [employee], employee, note)
+            self._backlog.take(mention_id)
+            decisions.append(self._assign(employee, waiting, now, audit))
+        return decisions
+
     def _drain(self, now: datetime) -> list[Decision]:
         decisions = []
         nobody: set[tuple[str, str, str, float]] = set()
@@ -224,11 +249,18 @@ class Router(FeedbackFlow, Recovery):
         candidates: Sequence[Employee] = self._catalogue.candidates_for(need)
         if waiting.excluded:
             candidates = [e for e in candidates if e.id not in waiting.excluded]
-        chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
+        # With a plan, the plan decides whether and when to answer; stickiness only who.
+        chosen, note = None, ""
+        if not self._planning:
+            chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
         if chosen is None:
             chosen, note = self.policy.choose(
                 offer, candidates, self.ledger, self._available(need, now)
             )
+            if chosen is not None and self._planning:
+                sticky, why = self._sticky_choice(mention, need, now, waiting.excluded)
+                if sticky is not None:
+                    chosen, note = sticky, why
         if chosen is None and quiet:
             return None
         audit = self._auditor.audit(need, weight, now, candidates, chosen, note)
@@ -357,6 +389,8 @@ class Router(FeedbackFlow, Recovery):
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at
             )
+            if self._planning:
+                self._next_plan = self.plan.next_epoch(self._clock or waiting.mention.created_at)
 
     def _capacity_event_after(self, now: datetime) -> datetime:
         """The next capacity event; who winds down then is kept in ``_winding_down``."""

@@ -8,7 +8,7 @@ import pytest
 
 from routing.models import Assignment, NotAssigned, Taxonomy, Urgency
 from routing.optimal import optimal
-from routing.policies import POLICIES
+from routing.policies import POLICIES, AdaptivePolicy
 from routing.router import Router, RouterOptions
 from routing.simulator import Report, final_outcomes, gini, simulate
 from tests.factories import T0, classification, employee, mention, minutes
@@ -48,6 +48,7 @@ def test_stickiness_ends_after_its_window(taxonomy: Taxonomy) -> None:
     decisions = router.route(
         mention("m2", later, conversation_id="c1"), classification("m2"), later
     )
+    decisions += router.tick(later + minutes(15))  # an hour of traffic seen: it waits for a plan
     assert assigned_to(decisions, "m2") == "anna"
 
 
@@ -153,19 +154,21 @@ def test_adaptive_waits_for_a_better_expert_who_starts_within_the_sla(taxonomy: 
     assert assigned_to(decisions, "m1") == "expert"
 
 
-def test_adaptive_holds_a_long_sla_mention_for_budget_that_would_go_unused(
-    taxonomy: Taxonomy,
-) -> None:
-    # Given one person at work 09:00-17:00 (T0 is Monday 09:00)
+def test_adaptive_holds_a_mention_that_can_wait_for_the_next_plan(taxonomy: Taxonomy) -> None:
+    # Given one person at work 09:00-17:00 and an hour of traffic seen (T0 is Monday 09:00)
     router = Router([employee("anna", hours="mon-fri 09:00-17:00")], taxonomy)
-    # When a low-urgency mention (SLA 24 h) arrives at 09:00
-    [waiting] = router.route(mention(), classification(urgency=Urgency.LOW), T0)
-    # Then it waits, saying why, rather than take budget the day may need
+    first = router.route(mention("m0"), classification("m0", urgency=Urgency.LOW), T0)
+    assert assigned_to(first, "m0") == "anna"  # no traffic seen yet: nothing to plan with
+    # When a low-urgency mention (SLA 24 h) arrives at 10:05
+    at = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
+    [*_, waiting] = router.route(mention("m1"), classification(urgency=Urgency.LOW), at)
+    # Then it waits for the plan of 10:15, saying so
     assert isinstance(waiting.outcome, NotAssigned)
-    assert "budget that would go unused" in waiting.outcome.reason
-    # And it is assigned as her shift winds down (45 min before 17:00), not before
-    assert router.tick(datetime(2026, 3, 2, 16, 14, tzinfo=UTC)) == []
-    decisions = router.tick(datetime(2026, 3, 2, 16, 15, tzinfo=UTC))
+    assert waiting.audit is not None
+    assert "held for the plan of 2026-03-02T10:15:00" in waiting.audit.note
+    # And the plan of 10:15 gives it to her, not before
+    assert router.tick(datetime(2026, 3, 2, 10, 14, tzinfo=UTC)) == []
+    decisions = router.tick(datetime(2026, 3, 2, 10, 15, tzinfo=UTC))
     assert assigned_to(decisions, "m1") == "anna"
 
 
@@ -177,6 +180,7 @@ def test_adaptive_paces_who_has_spent_their_day_early(taxonomy: Taxonomy) -> Non
         employee("bob", skills={"billing": 0.8}, hours=hours),
     ]
     router = Router(roster, taxonomy)
+    router.policy = AdaptivePolicy(router.plan, pacing=0.5)  # pacing is off by default
     router.ledger.spend("anna", T0, 50)
     # When a normal billing mention arrives at once
     decisions = router.route(mention(), classification(urgency=Urgency.NORMAL), T0)
@@ -258,3 +262,16 @@ def test_gini() -> None:
     assert gini([1, 1, 1, 1]) == 0
     assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
     assert gini([]) == 0
+
+
+def test_adaptive_decides_at_once_when_the_person_at_work_leaves_before_the_next_plan(
+    taxonomy: Taxonomy,
+) -> None:
+    # Given anna at work 09:00-10:10 and an hour of traffic seen (T0 is Monday 09:00)
+    router = Router([employee("anna", hours="mon-fri 09:00-10:10")], taxonomy)
+    router.route(mention("m0"), classification("m0", urgency=Urgency.LOW), T0)
+    # When a low-urgency mention arrives at 10:05, before the plan of 10:15
+    at = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
+    decisions = router.route(mention("m1"), classification(urgency=Urgency.LOW), at)
+    # Then it is not held for that plan: she has left by then, so she takes it now
+    assert assigned_to(decisions, "m1") == "anna"

@@ -1,0 +1,177 @@
+"""The day plan: the backlog and the traffic expected ahead, assigned against remaining budgets.
+
+Every ``epoch`` (aligned to fixed moments, so the same stream gives the same plans) the plan
+solves one linear program (HiGHS) over
+
+- the waiting mentions, grouped by kind, urgency and last chance, each group able to go to
+  anyone who can take it and is at work at some moment before its last chance;
+- the mentions expected in the ``horizon`` ahead: the same hours of the previous day once a
+  day of traffic has been seen, before that the traffic seen so far repeated at its rate;
+
+against each person's budget per local day (today's remaining minutes, later days pro rata
+for the part of their working time inside the horizon). The primal plan says which waiting
+mentions the people at work now take now, and which wait for someone later or for nobody;
+the duals of the budget rows are the prices of a minute of each person's time, which decide
+the mentions that arrive between epochs and cannot wait for the next one (Devanur and Hayes
+2009, re-solved). Per mention the plan is a lookup; the work is per epoch.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from routing.backlog import Backlog, Waiting
+from routing.catalogue import Catalogue
+from routing.eligibility import Need
+from routing.ledger import BudgetLedger
+from routing.models import Urgency
+from routing.planning import Item, Shifts, solve_plan
+
+_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
+_DAY = 86_400.0
+PLANNED = "the day plan gives it to this person now"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """An arrival remembered for the forecast: when (POSIX), what it needs, how urgent."""
+
+    at: float
+    need: Need
+    urgency: Urgency
+
+
+class DayPlan:
+    """Re-solves the plan per epoch; answers prices and the waiting mentions to assign now."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        ledger: BudgetLedger,
+        backlog: Backlog,
+        *,
+        epoch: timedelta = timedelta(minutes=15),
+        horizon: timedelta = timedelta(hours=24),
+        slot: timedelta = timedelta(minutes=30),
+        group: timedelta = timedelta(minutes=5),
+        options: int = 16,
+        min_history: timedelta = timedelta(hours=1),
+        forecast_discount: float = 0.05,
+    ) -> None:
+        self.catalogue = catalogue
+        self.ledger = ledger
+        self.backlog = backlog
+        self.epoch = epoch
+        self._horizon = min(horizon, timedelta(days=1)).total_seconds()
+        self._slot = slot.total_seconds()
+        self._group = group.total_seconds()
+        self._discount = forecast_discount
+        self._options = options
+        self._min_history = min_history.total_seconds()
+        self._seen: deque[Seen] = deque()
+        self._first: float | None = None
+        self._solved: datetime | None = None  # the epoch of the current plan
+        self._prices: dict[str, float] = {}
+        self._picks: list[tuple[str, str]] = []
+        self._span = (0.0, 0.0)
+        self._next = (0.0, 0.0, _EPOCH)
+
+    def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
+        ts = at.timestamp()
+        self._seen.append(Seen(ts, need, urgency))
+        if self._first is None:
+            self._first = ts
+
+    def forecasting(self, now: datetime) -> bool:
+        """Whether enough traffic has been seen to plan with (before that, no mention waits
+        for a plan)."""
+        return self._first is not None and now.timestamp() - self._first >= self._min_history
+
+    def epoch_of(self, now: datetime) -> datetime:
+        return _EPOCH + (now - _EPOCH) // self.epoch * self.epoch
+
+    def next_epoch(self, now: datetime) -> datetime:
+        # Asked once per decision: the current epoch is remembered as POSIX bounds.
+        start, end, following = self._next
+        if start <= now.timestamp() < end:
+            return following
+        begins = self.epoch_of(now)
+        following = begins + self.epoch
+        self._next = (begins.timestamp(), following.timestamp(), following)
+        return following
+
+    def table(self, now: datetime) -> dict[str, float]:
+        """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's
+        plan first if it has not been solved yet."""
+        start, end = self._span
+        if start <= now.timestamp() < end:
+            return self._prices
+        self.solve(now)
+        return self._prices
+
+    def solve(self, now: datetime) -> None:
+        """Solve the plan of ``now``'s epoch, once: later calls in the epoch keep it."""
+        begins = self.epoch_of(now)
+        if begins == self._solved:
+            return
+        self._solved = begins
+        self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
+        ts = now.timestamp()
+        while self._seen and self._seen[0].at < ts - _DAY:
+            self._seen.popleft()
+        items = self._waiting_items(ts, self.backlog.values()) + self._forecast_items(ts)
+        if not items:
+            self._prices, self._picks = {}, []
+            return
+        shifts = Shifts(now, self._horizon)
+        self._prices, self._picks = solve_plan(
+            items, shifts, self.catalogue, self.ledger, self._options, self._discount
+        )
+
+    def picks(self) -> list[tuple[str, str]]:
+        """(mention id, employee id): waiting mentions the plan gives to someone at work now."""
+        return self._picks
+
+    def _waiting_items(self, ts: float, waiting: Iterable[Waiting]) -> list[Item]:
+        groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
+        for w in waiting:
+            last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
+            # grouped by the last chance rounded down: the group's window never overstates
+            slot = ts + (last - ts) // self._group * self._group
+            key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
+            groups.setdefault(key, []).append((last, w.mention.id))
+        items = []
+        for (need, urgency, end, excluded), members in groups.items():
+            ids = tuple(m for _, m in sorted(members))
+            items.append(Item(len(ids), need, urgency, ts, end, ids, excluded))
+        return items
+
+    def _forecast_items(self, ts: float) -> list[Item]:
+        """The traffic expected in the horizon, counted per kind, urgency and slot."""
+        if self._first is None or ts - self._first < self._min_history:
+            return []
+        counts: dict[tuple[Need, Urgency, int], float] = {}
+        if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
+            shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
+        else:  # the traffic seen so far, repeated at its rate
+            span = ts - self._first
+            repeats = int(self._horizon // span) + 1
+            shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
+        for shift, since, until in shifts:
+            for seen in self._seen:
+                if not since <= seen.at < until:
+                    continue
+                ahead = seen.at + shift - ts
+                if 0 <= ahead < self._horizon:
+                    key = (seen.need, seen.urgency, int(ahead // self._slot))
+                    counts[key] = counts.get(key, 0.0) + 1.0
+        items = []
+        for (need, urgency, index), count in counts.items():
+            at = ts + (index + 0.5) * self._slot
+            sla, lead = self.catalogue.sla(urgency)
+            end = at + (sla - lead).total_seconds()
+            items.append(Item(count, need, urgency, at, end, (), frozenset()))
+        return items

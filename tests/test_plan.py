@@ -1,0 +1,117 @@
+"""The day plan: waiting mentions and expected traffic against remaining budgets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from routing.backlog import Backlog, Waiting
+from routing.catalogue import Catalogue
+from routing.ledger import BudgetLedger
+from routing.models import Assignment, Classification, Employee, Urgency
+from routing.plan import DayPlan
+from routing.planning import Shifts
+from routing.router import Router
+from tests.factories import T0, classification, employee, make_taxonomy, mention
+
+TAXONOMY = make_taxonomy()
+
+
+def plan_for(roster: list[Employee]) -> tuple[DayPlan, Backlog, BudgetLedger, Catalogue]:
+    catalogue = Catalogue(tuple(roster), TAXONOMY, 0.1)
+    ledger = BudgetLedger(roster)
+    backlog = Backlog()
+    return DayPlan(catalogue, ledger, backlog), backlog, ledger, catalogue
+
+
+def wait(
+    backlog: Backlog, catalogue: Catalogue, mention_id: str, urgency: Urgency, at: datetime
+) -> None:
+    found = mention(mention_id, at)
+    labels: Classification = classification(mention_id, urgency=urgency)
+    need = catalogue.need(found, labels)
+    due = catalogue.due(found, labels)
+    backlog.add(Waiting(found, labels, need, due), catalogue.last_chance(due, labels))
+
+
+def test_the_plan_gives_the_person_at_work_the_most_valuable_waiting_mention() -> None:
+    # Given one person at work with budget for one billing mention, and two waiting
+    anna = employee("anna", budget_minutes_per_day=10)
+    plan, backlog, _, catalogue = plan_for([anna])
+    wait(backlog, catalogue, "low", Urgency.LOW, T0)
+    wait(backlog, catalogue, "high", Urgency.HIGH, T0)
+    # When the epoch's plan is solved
+    plan.solve(T0)
+    # Then the high one goes to her now, the low one waits, and her time has a price
+    assert plan.picks() == [("high", "anna")]
+    assert plan.table(T0)["anna"] > 0
+
+
+def test_minutes_are_kept_for_the_critical_mentions_expected_later() -> None:
+    # Given a person at work all day with budget for one billing mention, and yesterday a
+    # critical billing mention at 10:00
+    anna = employee("anna", budget_minutes_per_day=10, hours="mon-sun 08:00-18:00")
+    router = Router([anna], TAXONOMY)
+    yesterday = T0 + timedelta(hours=1) - timedelta(days=1)  # Sunday 10:00
+    router.route(
+        mention("y1", yesterday), classification("y1", urgency=Urgency.CRITICAL), yesterday
+    )
+    # When a low mention arrives today at 09:00 and time passes to 09:45
+    morning = T0
+    decisions = router.route(
+        mention("low", morning), classification("low", urgency=Urgency.LOW), morning
+    )
+    decisions += router.tick(morning + timedelta(minutes=45))
+    # Then it waits: her minutes are planned for the critical mention expected at 10:00
+    assert not any(isinstance(d.outcome, Assignment) for d in decisions)
+    # And when that critical mention arrives, she answers it
+    ten = T0 + timedelta(hours=1)
+    [*_, last] = router.route(
+        mention("c1", ten), classification("c1", urgency=Urgency.CRITICAL), ten
+    )
+    assert isinstance(last.outcome, Assignment)
+    assert last.outcome.mention_id == "c1"
+
+
+def test_the_same_state_gives_the_same_plan() -> None:
+    # Given two identical planners with the same waiting mentions
+    people = [employee(f"e{i}", budget_minutes_per_day=10 + 5 * i) for i in range(4)]
+    results = []
+    for _ in range(2):
+        plan, backlog, _, catalogue = plan_for(people)
+        for i, urgency in enumerate([Urgency.LOW, Urgency.NORMAL, Urgency.HIGH] * 3):
+            wait(backlog, catalogue, f"m{i}", urgency, T0)
+        plan.solve(T0)
+        results.append((plan.picks(), plan.table(T0)))
+    # Then they plan the same
+    assert results[0] == results[1]
+
+
+def test_the_plan_is_solved_once_per_epoch() -> None:
+    # Given a solved plan
+    anna = employee("anna", budget_minutes_per_day=10)
+    plan, backlog, _, catalogue = plan_for([anna])
+    wait(backlog, catalogue, "m1", Urgency.HIGH, T0)
+    plan.solve(T0)
+    # When another mention waits within the same epoch
+    wait(backlog, catalogue, "m2", Urgency.CRITICAL, T0 + timedelta(minutes=5))
+    plan.solve(T0 + timedelta(minutes=5))
+    # Then the plan stays the epoch's; the next epoch sees the new mention
+    assert plan.picks() == [("m1", "anna")]
+    plan.solve(plan.next_epoch(T0))
+    assert ("m2", "anna") in plan.picks()
+
+
+def test_later_days_count_pro_rata_for_the_part_inside_the_horizon() -> None:
+    # Given a person working 08:00-18:00 UTC and a horizon of 12 hours from 09:00
+    anna = employee("anna", budget_minutes_per_day=100, hours="mon-sun 08:00-18:00")
+    ledger = BudgetLedger([anna])
+    ledger.spend("anna", T0, 40)
+    shifts = Shifts(T0, 12 * 3600.0)
+    today, tomorrow = T0.date(), (T0 + timedelta(days=1)).date()
+    # Then today offers what is left, and tomorrow none of its working time (it starts at
+    # 08:00, after the horizon's end at 21:00)
+    assert shifts.capacity(anna, today, ledger) == 60
+    assert shifts.capacity(anna, tomorrow, ledger) == 0
+    later = Shifts(datetime(2026, 3, 2, 21, 0, tzinfo=UTC), 12 * 3600.0)
+    # And from 21:00, one hour of tomorrow's ten is inside the horizon
+    assert later.capacity(anna, tomorrow, ledger) == 10
