@@ -13,10 +13,16 @@ from routing.ledger import BudgetLedger
 from routing.models import Employee
 
 _AUDITED_KEPT = 50_000
+# Who an audit looks at: (employee id, value) each, how many more candidates, the kind.
+_Head = tuple[tuple[tuple[str, float], ...], int, Kind]
 
 
 class AuditBook:
-    """Builds audits; they are frozen and recur, so each record and reason is built once."""
+    """Builds audits; they are frozen and recur, so each record and reason is built once.
+
+    An audit is found by what it depends on (who was looked at, with their values, and why
+    each was unavailable): the records themselves are built only the first time.
+    """
 
     def __init__(
         self,
@@ -33,6 +39,7 @@ class AuditBook:
         self.gaps = gaps
         self._audited: dict[tuple[str, float, str | None], Candidate] = {}
         self._audits: dict[tuple[Any, ...], Audit] = {}
+        self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
 
     def audit(
@@ -44,32 +51,55 @@ class AuditBook:
         chosen: Employee | None,
         note: str,
     ) -> Audit:
-        limit = self.limit
-        considered = []
-        for employee in candidates[:limit]:
-            value = round(employee.skills[need.topic] * weight, 6)
-            gap = availability_gap(employee, need, self.ledger, now, self.duty)
-            considered.append(self._candidate(employee.id, value, gap))
-        key = (
-            tuple(considered),
-            max(0, len(candidates) - limit),
-            kind(need),
-            chosen.id if chosen is not None else None,
-            note,
+        head, looked_at = self._head(need, weight, candidates)
+        ledger, duty, minutes = self.ledger, self.duty, need.minutes
+        gaps = tuple(
+            None
+            if duty.on_duty(employee, now) and ledger.can_spend(employee.id, now, minutes)
+            else availability_gap(employee, need, ledger, now, duty)
+            for employee in looked_at
         )
+        key = (head, gaps, chosen.id if chosen is not None else None, note)
         audit = self._audits.get(key)
         if audit is None:  # frozen and recurring, like the candidates: built once
             if len(self._audits) >= _AUDITED_KEPT:
                 self._audits.clear()
-            audit = self._audits[key] = Audit(
-                policy=self.policy,
-                considered=key[0],
-                more_considered=key[1],
-                not_considered=self.gaps[key[2]],
-                chosen=key[3],
-                note=note,
-            )
+            audit = self._audits[key] = self._build(head, gaps, key[2], note)
         return audit
+
+    def _head(
+        self, need: Need, weight: float, candidates: Sequence[Employee]
+    ) -> tuple[_Head, Sequence[Employee]]:
+        """Who an audit looks at and their values: fixed per candidate list and weight."""
+        key = (id(candidates), weight, need.topic)
+        known = self._heads.get(key)
+        if known is not None and known[0] is candidates:
+            return known[1], known[2]
+        looked_at = tuple(candidates[: self.limit])
+        values = tuple((e.id, round(e.skills[need.topic] * weight, 6)) for e in looked_at)
+        head = (values, max(0, len(candidates) - self.limit), kind(need))
+        if isinstance(candidates, tuple):  # the catalogue's lists live as long as the router
+            if len(self._heads) >= _AUDITED_KEPT:
+                self._heads.clear()
+            self._heads[key] = (candidates, head, looked_at)
+        return head, looked_at
+
+    def _build(
+        self, head: _Head, gaps: tuple[str | None, ...], chosen: str | None, note: str
+    ) -> Audit:
+        values, more, of_kind = head
+        considered = tuple(
+            self._candidate(employee_id, value, gap)
+            for (employee_id, value), gap in zip(values, gaps, strict=True)
+        )
+        return Audit(
+            policy=self.policy,
+            considered=considered,
+            more_considered=more,
+            not_considered=self.gaps[of_kind],
+            chosen=chosen,
+            note=note,
+        )
 
     def _candidate(self, employee_id: str, value: float, gap: str | None) -> Candidate:
         """Audit records are frozen and recur (same person, value and reason): build each once."""

@@ -137,7 +137,11 @@ class DutyRoster:
             day = self._days[employee.id] = (midnight.timestamp(), end, spans, total)
         if not day[3]:
             return 1.0
-        return sum(min(max(ts - a, 0.0), b - a) for a, b in day[2]) / day[3]
+        spans = day[2]
+        if len(spans) == 1:  # the usual day, one shift: the sum below without its generator
+            a, b = spans[0]
+            return min(max(ts - a, 0.0), b - a) / day[3]
+        return sum(min(max(ts - a, 0.0), b - a) for a, b in spans) / day[3]
 
     def at_work_by(self, employee: Employee, now: datetime, deadline: float) -> bool:
         """Whether the employee is at work at ``now`` or comes to work by ``deadline`` (POSIX)."""
