@@ -11,6 +11,7 @@ from routing.decisions import Audit, Candidate
 from routing.eligibility import DutyRoster, Need, availability_gap
 from routing.ledger import BudgetLedger
 from routing.models import Employee
+from routing.trusted import trusted
 
 _AUDITED_KEPT = 50_000
 # Who an audit looks at: (employee id, value) each, how many more candidates, the kind.
@@ -92,11 +93,12 @@ class AuditBook:
             self._candidate(employee_id, value, gap)
             for (employee_id, value), gap in zip(values, gaps, strict=True)
         )
-        return Audit(
+        return trusted(  # its parts are built here from validated data
+            Audit,
             policy=self.policy,
             considered=considered,
             more_considered=more,
-            not_considered=self.gaps[of_kind],
+            not_considered=dict(self.gaps[of_kind]),
             chosen=chosen,
             note=note,
         )

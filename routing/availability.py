@@ -37,3 +37,6 @@ class Availability(NamedTuple):
         self, candidates: Sequence[Employee]
     ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
         return self.duty.among(candidates, self.now)
+
+    def starts(self, candidates: Sequence[Employee]) -> Sequence[float]:
+        return self.duty.starts(candidates, self.now)

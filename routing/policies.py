@@ -62,6 +62,10 @@ class Available(Protocol):
         others with the moment each comes to work, both in the candidates' order."""
         ...
 
+    def starts(self, candidates: Sequence[Employee]) -> Sequence[float]:
+        """The moments of ``at_work``'s second part, as POSIX timestamps (cheap to compare)."""
+        ...
+
 
 class Policy(Protocol):
     """Chooses among candidates; returns the choice (or None) and a note for the audit."""
@@ -274,11 +278,12 @@ class AdaptivePolicy(_Stateless):
         if not offer.last_chance and offer.deadline is not None:
             # The most proficient colleague who comes to work in time, if they would bid
             # higher: only those worth more than the best bid now can matter.
-            for employee, starts in coming:
+            deadline = offer.deadline.timestamp()
+            for (employee, starts), at in zip(coming, available.starts(candidates), strict=True):
                 value = employee.skills[topic] * weight
                 if value < best_bid:
                     break
-                if starts < offer.deadline and ledger.can_spend(employee.id, starts, minutes):
+                if at < deadline and ledger.can_spend(employee.id, starts, minutes):
                     later = (value - prices.get(employee.id, 0.0) * minutes, employee, starts)
                     break
         if later is not None and later[0] > best_bid + 1e-9:
@@ -324,13 +329,14 @@ def _best_bid(
     pace: their bid loses ``pacing x ahead x value``, so their last minutes are kept for
     what only they can do (pacing only lowers bids: the ranking stays an upper bound).
     """
-    minutes, now = offer.need.minutes, offer.now
+    minutes, now, topic = offer.need.minutes, offer.now, offer.need.topic
     value_of = offer.weight
     best: Employee | None = None
     best_bid, best_share = -math.inf, -1.0
-    remaining = ledger.remaining
+    remaining, progress = ledger.remaining, available.day_progress
     for minus_bid, _, employee in ranked:
-        if -minus_bid < best_bid or (-minus_bid == best_bid and best_share >= 1.0):
+        bid = -minus_bid
+        if bid < best_bid or (bid == best_bid and best_share >= 1.0):
             # sorted by the bid before pacing: nobody further down can bid higher, nor tie
             # with more than an untouched budget's share
             break
@@ -340,10 +346,9 @@ def _best_bid(
                 spent.append(employee)
             continue
         share = left / employee.budget_minutes_per_day
-        bid = -minus_bid
         # An untouched budget (share 1) is never ahead of pace: no need to ask the progress.
-        if pacing and share < 1.0 and (ahead := 1.0 - share - available.day_progress(employee)) > 0:
-            value = employee.skills[offer.need.topic] * value_of
+        if pacing and share < 1.0 and (ahead := 1.0 - share - progress(employee)) > 0:
+            value = employee.skills[topic] * value_of
             bid = round(bid - pacing * ahead * value, 9)
         if best is None or bid > best_bid or (bid == best_bid and share > best_share):
             best, best_bid, best_share = employee, bid, share

@@ -11,7 +11,7 @@ M = TypeVar("M", bound=BaseModel)
 
 # Defaults shared by every instance must be immutable (pydantic copies the others).
 _IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
-_TEMPLATES: dict[type[BaseModel], dict[str, Any]] = {}
+_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def trusted(cls: type[M], **values: Any) -> M:
@@ -21,9 +21,12 @@ def trusted(cls: type[M], **values: Any) -> M:
     less its per-field loop over aliases, which costs more than validating: the router builds
     an outcome and a decision per mention.
     """
-    template = _TEMPLATES.get(cls)
-    if template is None:
-        template = _TEMPLATES[cls] = _template(cls)
+    known = _TEMPLATES.get(cls)
+    if known is None:
+        known = _TEMPLATES[cls] = _template(cls)
+    template, required = known
+    if not required.issubset(values):
+        raise TypeError(f"{cls.__name__} needs {', '.join(sorted(required - set(values)))}")
     model = cls.__new__(cls)
     setattr_ = object.__setattr__
     setattr_(model, "__dict__", {**template, **values})
@@ -33,14 +36,16 @@ def trusted(cls: type[M], **values: Any) -> M:
     return model
 
 
-def _template(cls: type[BaseModel]) -> dict[str, Any]:
-    """Every field in order, with its default (required ones must be given)."""
+def _template(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every field in order with its default, and the fields that must be given: required
+    ones, and those whose default is mutable (pydantic would copy it)."""
     if cls.__pydantic_post_init__ or cls.__pydantic_root_model__ or cls.__private_attributes__:
         raise TypeError(f"{cls.__name__} needs pydantic's own construction")
-    template = {}
+    template, required = {}, set()
     for name, field in cls.model_fields.items():
-        shared = field.default is PydanticUndefined or isinstance(field.default, _IMMUTABLE)
-        if field.alias not in (None, name) or field.default_factory is not None or not shared:
-            raise TypeError(f"{cls.__name__}.{name} needs pydantic's own construction")
+        if field.alias not in (None, name) or field.validation_alias not in (None, name):
+            raise TypeError(f"{cls.__name__}.{name} has an alias: use pydantic's construction")
         template[name] = field.default
-    return template
+        if field.default is PydanticUndefined or not isinstance(field.default, _IMMUTABLE):
+            required.add(name)
+    return template, frozenset(required)
