@@ -111,24 +111,26 @@ class GreedyPolicy(_Stateless):
         ledger: BudgetLedger,
         available: Available,
     ) -> tuple[Employee | None, str]:
-        topic, now = offer.need.topic, offer.now
-        best: Employee | None = None
-        best_share = -1.0
+        topic, minutes, now = offer.need.topic, offer.need.minutes, offer.now
         shortlist = self._shortlist(offer, candidates, available)
-        spent = []
-        for employee in shortlist.live(ledger, now) if shortlist else candidates:
+        if shortlist is None:  # a list built for this offer (someone declined it)
+            return _most_proficient(topic, candidates, ledger, now, available), "highest value"
+        best: Employee | None = None
+        best_share, spent = -1.0, []
+        remaining = ledger.remaining
+        for employee in shortlist.live(ledger, now):  # all at work: only budgets to check
             if best is not None and employee.skills[topic] < best.skills[topic]:
                 break
-            if not available(employee):
+            left = remaining(employee.id, now)
+            if left + 1e-9 < minutes:  # as ``ledger.can_spend``
                 spent.append(employee)
                 continue
-            share = _share_left(ledger, employee, now)
+            share = left / employee.budget_minutes_per_day
             if share > best_share:
                 best, best_share = employee, share
                 if share >= 1.0:  # an untouched budget: no one of equal value can beat it
                     break
-        if shortlist and spent:
-            shortlist.drop(spent, ledger, now)
+        shortlist.drop(spent, ledger, now)
         return best, "highest value"
 
     def _shortlist(
@@ -146,6 +148,27 @@ class GreedyPolicy(_Stateless):
                 self._shortlists.clear()
             known = self._shortlists[key] = (at_work, Shortlist(at_work, _itself))
         return known[1]
+
+
+def _most_proficient(
+    topic: str,
+    candidates: Sequence[Employee],
+    ledger: BudgetLedger,
+    now: datetime,
+    available: Available,
+) -> Employee | None:
+    """The greedy choice, asking each candidate in turn."""
+    best: Employee | None = None
+    best_share = -1.0
+    for employee in candidates:
+        if best is not None and employee.skills[topic] < best.skills[topic]:
+            break
+        if not available(employee):
+            continue
+        share = _share_left(ledger, employee, now)
+        if share > best_share:
+            best, best_share = employee, share
+    return best
 
 
 class BalancePolicy(_Stateless):

@@ -28,17 +28,19 @@ class Shortlist(Generic[T]):
     def __init__(self, ranked: Sequence[T], employee: Callable[[T], Employee]) -> None:
         self._all = ranked
         self._employee = employee
-        self._live: Sequence[T] = ranked
+        self._live: list[T] | None = None  # None: nobody left out
         self._refunds = -1
         self._since, self._until = -math.inf, math.inf
 
     def live(self, ledger: BudgetLedger, now: datetime) -> Sequence[T]:
         """The ranking without those known to be out of budget at ``now``."""
-        if self._live is not self._all:
-            ts = ledger.timestamp(now)
-            if ledger.refunds != self._refunds or not self._since <= ts < self._until:
-                self._live = self._all
-                self._since, self._until = -math.inf, math.inf
+        if self._live is None:
+            return self._all
+        ts = ledger.timestamp(now)
+        if ledger.refunds != self._refunds or not self._since <= ts < self._until:
+            self._live = None
+            self._since, self._until = -math.inf, math.inf
+            return self._all
         return self._live
 
     def drop(self, spent: Iterable[Employee], ledger: BudgetLedger, now: datetime) -> None:
@@ -49,6 +51,17 @@ class Shortlist(Generic[T]):
             gone.add(employee.id)
             since, until = ledger.day_span(employee.id, now)
             self._since, self._until = max(self._since, since), min(self._until, until)
-        if gone:
-            self._refunds = ledger.refunds
-            self._live = [item for item in self._live if self._employee(item).id not in gone]
+        if not gone:
+            return
+        self._refunds = ledger.refunds
+        live = self._live = list(self._all) if self._live is None else self._live
+        # Those found were scanned, so they sit near the head: delete in place from there
+        # rather than copy the whole ranking again.
+        index, employee_of = 0, self._employee
+        while gone and index < len(live):
+            employee_id = employee_of(live[index]).id
+            if employee_id in gone:
+                del live[index]
+                gone.discard(employee_id)
+            else:
+                index += 1
