@@ -68,7 +68,9 @@ class DutyRoster:
         return self._ts
 
     def on_duty(self, employee: Employee, now: datetime) -> bool:
-        ts = self._stamp(now)
+        if now is not self._now:  # ``_stamp``, inlined: the hottest question of all
+            self._now, self._ts = now, now.timestamp()
+        ts = self._ts
         known = self._known.get(employee.id)
         if known is not None and known[0] <= ts < known[1]:
             return known[2]
