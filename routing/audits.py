@@ -8,7 +8,7 @@ from typing import Any
 
 from routing.catalogue import Kind, kind
 from routing.decisions import Audit, Candidate
-from routing.eligibility import DutyRoster, Need, availability_gap
+from routing.eligibility import OFF_DUTY, DutyRoster, Need, budget_gap
 from routing.ledger import BudgetLedger
 from routing.models import Employee
 from routing.trusted import trusted
@@ -40,6 +40,7 @@ class AuditBook:
         self.gaps = gaps
         self._audited: dict[tuple[str, float, str | None], Candidate] = {}
         self._audits: dict[tuple[Any, ...], Audit] = {}
+        self._short: dict[tuple[float, float], str] = {}  # budget left, minutes: the reason
         self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
 
@@ -53,13 +54,7 @@ class AuditBook:
         note: str,
     ) -> Audit:
         head, looked_at = self._head(need, weight, candidates)
-        ledger, duty, minutes = self.ledger, self.duty, need.minutes
-        gaps = tuple(
-            None
-            if duty.on_duty(employee, now) and ledger.can_spend(employee.id, now, minutes)
-            else availability_gap(employee, need, ledger, now, duty)
-            for employee in looked_at
-        )
+        gaps = self._gaps(looked_at, need.minutes, now)
         key = (head, gaps, chosen.id if chosen is not None else None, note)
         audit = self._audits.get(key)
         if audit is None:  # frozen and recurring, like the candidates: built once
@@ -67,6 +62,31 @@ class AuditBook:
                 self._audits.clear()
             audit = self._audits[key] = self._build(head, gaps, key[2], note)
         return audit
+
+    def _gaps(
+        self, looked_at: Sequence[Employee], minutes: float, now: datetime
+    ) -> tuple[str | None, ...]:
+        """``availability_gap`` of each, its reasons remembered (they recur)."""
+        on_duty, can_spend, remaining = (
+            self.duty.on_duty,
+            self.ledger.can_spend,
+            self.ledger.remaining,
+        )
+        gaps: list[str | None] = []
+        for employee in looked_at:
+            if not on_duty(employee, now):
+                gaps.append(OFF_DUTY)
+            elif can_spend(employee.id, now, minutes):
+                gaps.append(None)
+            else:
+                left = remaining(employee.id, now)
+                gap = self._short.get((left, minutes))
+                if gap is None:
+                    if len(self._short) >= _AUDITED_KEPT:
+                        self._short.clear()
+                    gap = self._short[(left, minutes)] = budget_gap(left, minutes)
+                gaps.append(gap)
+        return tuple(gaps)
 
     def _head(
         self, need: Need, weight: float, candidates: Sequence[Employee]

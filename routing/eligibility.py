@@ -200,11 +200,17 @@ def availability_gap(
         else employee.hours.is_open(now.astimezone(employee.zone))
     )
     if not at_work:
-        return "outside working hours"
+        return OFF_DUTY
     if not ledger.can_spend(employee.id, now, need.minutes):
-        left = ledger.remaining(employee.id, now)
-        return f"not enough budget left ({left:g} min < {need.minutes:g} min)"
+        return budget_gap(ledger.remaining(employee.id, now), need.minutes)
     return None
+
+
+OFF_DUTY = "outside working hours"
+
+
+def budget_gap(left: float, minutes: float) -> str:
+    return f"not enough budget left ({left:g} min < {minutes:g} min)"
 
 
 def ineligibility(
