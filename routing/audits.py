@@ -130,8 +130,8 @@ class AuditBook:
         if found is None:
             if len(self._audited) >= _AUDITED_KEPT:
                 self._audited.clear()
-            found = self._audited[key] = Candidate(
-                employee_id=employee_id, value=value, ruled_out=gap
+            found = self._audited[key] = trusted(
+                Candidate, employee_id=employee_id, value=value, ruled_out=gap
             )
         return found
 

@@ -55,6 +55,7 @@ def outcome_fields() -> dict[str, object]:
             },
         ),
         (NotAssigned, outcome_fields() | {"status": "backlogged", "reason": "r", "decided_at": T0}),
+        (Candidate, {"employee_id": "anna", "value": 1.6, "ruled_out": "outside working hours"}),
         (
             Audit,
             {
