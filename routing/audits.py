@@ -8,15 +8,22 @@ from typing import Any
 
 from routing.catalogue import Kind, kind
 from routing.decisions import Audit, Candidate
-from routing.eligibility import DutyRoster, Need, availability_gap
+from routing.eligibility import OFF_DUTY, DutyRoster, Need, budget_gap
 from routing.ledger import BudgetLedger
 from routing.models import Employee
+from routing.trusted import trusted
 
 _AUDITED_KEPT = 50_000
+# Who an audit looks at: (employee id, value) each, how many more candidates, the kind.
+_Head = tuple[tuple[tuple[str, float], ...], int, Kind]
 
 
 class AuditBook:
-    """Builds audits; they are frozen and recur, so each record and reason is built once."""
+    """Builds audits; they are frozen and recur, so each record and reason is built once.
+
+    An audit is found by what it depends on (who was looked at, with their values, and why
+    each was unavailable): the records themselves are built only the first time.
+    """
 
     def __init__(
         self,
@@ -33,6 +40,8 @@ class AuditBook:
         self.gaps = gaps
         self._audited: dict[tuple[str, float, str | None], Candidate] = {}
         self._audits: dict[tuple[Any, ...], Audit] = {}
+        self._short: dict[tuple[float, float], str] = {}  # budget left, minutes: the reason
+        self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
 
     def audit(
@@ -44,32 +53,75 @@ class AuditBook:
         chosen: Employee | None,
         note: str,
     ) -> Audit:
-        limit = self.limit
-        considered = []
-        for employee in candidates[:limit]:
-            value = round(employee.skills[need.topic] * weight, 6)
-            gap = availability_gap(employee, need, self.ledger, now, self.duty)
-            considered.append(self._candidate(employee.id, value, gap))
-        key = (
-            tuple(considered),
-            max(0, len(candidates) - limit),
-            kind(need),
-            chosen.id if chosen is not None else None,
-            note,
-        )
+        head, looked_at = self._head(need, weight, candidates)
+        gaps = self._gaps(looked_at, need.minutes, now)
+        key = (head, gaps, chosen.id if chosen is not None else None, note)
         audit = self._audits.get(key)
         if audit is None:  # frozen and recurring, like the candidates: built once
             if len(self._audits) >= _AUDITED_KEPT:
                 self._audits.clear()
-            audit = self._audits[key] = Audit(
-                policy=self.policy,
-                considered=key[0],
-                more_considered=key[1],
-                not_considered=self.gaps[key[2]],
-                chosen=key[3],
-                note=note,
-            )
+            audit = self._audits[key] = self._build(head, gaps, key[2], note)
         return audit
+
+    def _gaps(
+        self, looked_at: Sequence[Employee], minutes: float, now: datetime
+    ) -> tuple[str | None, ...]:
+        """``availability_gap`` of each, its reasons remembered (they recur)."""
+        on_duty, can_spend, remaining = (
+            self.duty.on_duty,
+            self.ledger.can_spend,
+            self.ledger.remaining,
+        )
+        gaps: list[str | None] = []
+        for employee in looked_at:
+            if not on_duty(employee, now):
+                gaps.append(OFF_DUTY)
+            elif can_spend(employee.id, now, minutes):
+                gaps.append(None)
+            else:
+                left = remaining(employee.id, now)
+                gap = self._short.get((left, minutes))
+                if gap is None:
+                    if len(self._short) >= _AUDITED_KEPT:
+                        self._short.clear()
+                    gap = self._short[(left, minutes)] = budget_gap(left, minutes)
+                gaps.append(gap)
+        return tuple(gaps)
+
+    def _head(
+        self, need: Need, weight: float, candidates: Sequence[Employee]
+    ) -> tuple[_Head, Sequence[Employee]]:
+        """Who an audit looks at and their values: fixed per candidate list and weight."""
+        key = (id(candidates), weight, need.topic)
+        known = self._heads.get(key)
+        if known is not None and known[0] is candidates:
+            return known[1], known[2]
+        looked_at = tuple(candidates[: self.limit])
+        values = tuple((e.id, round(e.skills[need.topic] * weight, 6)) for e in looked_at)
+        head = (values, max(0, len(candidates) - self.limit), kind(need))
+        if isinstance(candidates, tuple):  # the catalogue's lists live as long as the router
+            if len(self._heads) >= _AUDITED_KEPT:
+                self._heads.clear()
+            self._heads[key] = (candidates, head, looked_at)
+        return head, looked_at
+
+    def _build(
+        self, head: _Head, gaps: tuple[str | None, ...], chosen: str | None, note: str
+    ) -> Audit:
+        values, more, of_kind = head
+        considered = tuple(
+            self._candidate(employee_id, value, gap)
+            for (employee_id, value), gap in zip(values, gaps, strict=True)
+        )
+        return trusted(  # its parts are built here from validated data
+            Audit,
+            policy=self.policy,
+            considered=considered,
+            more_considered=more,
+            not_considered=dict(self.gaps[of_kind]),
+            chosen=chosen,
+            note=note,
+        )
 
     def _candidate(self, employee_id: str, value: float, gap: str | None) -> Candidate:
         """Audit records are frozen and recur (same person, value and reason): build each once."""
@@ -78,8 +130,8 @@ class AuditBook:
         if found is None:
             if len(self._audited) >= _AUDITED_KEPT:
                 self._audited.clear()
-            found = self._audited[key] = Candidate(
-                employee_id=employee_id, value=value, ruled_out=gap
+            found = self._audited[key] = trusted(
+                Candidate, employee_id=employee_id, value=value, ruled_out=gap
             )
         return found
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from routing.eligibility import DutyRoster, Need
 from routing.ledger import BudgetLedger
 from routing.models import Employee
 
 
-@dataclass(frozen=True, slots=True)
-class Availability:
-    """Whether an employee can take a given need at a given moment (hours and budget)."""
+class Availability(NamedTuple):
+    """Whether an employee can take a given need at a given moment (hours and budget).
+
+    A named tuple: immutable, and cheaper to build than a frozen dataclass (one per offer)."""
 
     ledger: BudgetLedger
     need: Need
@@ -36,3 +37,6 @@ class Availability:
         self, candidates: Sequence[Employee]
     ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
         return self.duty.among(candidates, self.now)
+
+    def starts(self, candidates: Sequence[Employee]) -> Sequence[float]:
+        return self.duty.starts(candidates, self.now)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from routing.ledger import BudgetLedger
 from routing.models import UNDETERMINED_LANGUAGE, Employee
@@ -36,6 +36,17 @@ def structural_gap(employee: Employee, need: Need) -> str | None:
     return None
 
 
+class _Among(NamedTuple):
+    """Who of a candidate list is at work, valid from ``since`` until ``until`` (POSIX)."""
+
+    candidates: Sequence[Employee]
+    since: float
+    until: float
+    at_work: Sequence[Employee]
+    coming: Sequence[tuple[Employee, datetime]]
+    stamps: Sequence[float]  # when each of ``coming`` comes to work
+
+
 class DutyRoster:
     """Who is at work when, remembered until their hours next change (the hot path asks often).
 
@@ -47,7 +58,7 @@ class DutyRoster:
         self._known: dict[str, tuple[float, float, bool, datetime]] = {}
         self._reach: dict[tuple[int, float, int], tuple[Any, float, float, Sequence[Employee]]] = {}
         self._days: dict[str, tuple[float, float, tuple[tuple[float, float], ...], float]] = {}
-        self._among: dict[int, tuple[Any, float, float, Any, Any]] = {}
+        self._among: dict[int, _Among] = {}
         self._now: datetime | None = None
         self._ts = 0.0
 
@@ -57,7 +68,9 @@ class DutyRoster:
         return self._ts
 
     def on_duty(self, employee: Employee, now: datetime) -> bool:
-        ts = self._stamp(now)
+        if now is not self._now:  # ``_stamp``, inlined: the hottest question of all
+            self._now, self._ts = now, now.timestamp()
+        ts = self._ts
         known = self._known.get(employee.id)
         if known is not None and known[0] <= ts < known[1]:
             return known[2]
@@ -77,17 +90,29 @@ class DutyRoster:
         Kept per candidate list until the first of them starts or ends a shift, so a decision
         looks only at who is at work, not at the whole roster's share of a topic.
         """
+        entry = self._among_entry(candidates, now)
+        return entry.at_work, entry.coming
+
+    def starts(self, candidates: Sequence[Employee], now: datetime) -> Sequence[float]:
+        """When each of ``among``'s off-duty ones comes to work, as POSIX timestamps."""
+        return self._among_entry(candidates, now).stamps
+
+    def _among_entry(self, candidates: Sequence[Employee], now: datetime) -> _Among:
         ts = self._stamp(now)
         entry = self._among.get(id(candidates))
-        if entry is not None and entry[0] is candidates and entry[1] <= ts < entry[2]:
-            return entry[3], entry[4]
+        if entry is not None and entry.candidates is candidates and entry.since <= ts < entry.until:
+            return entry
         at_work = tuple(e for e in candidates if self.on_duty(e, now))
         known = [self._known[e.id] for e in candidates]
         coming = tuple((e, k[3]) for e, k in zip(candidates, known, strict=True) if not k[2])
-        if isinstance(candidates, tuple) and candidates:
+        stamps = tuple(k[1] for k in known if not k[2])
+        since, until = -math.inf, math.inf
+        if candidates:
             since, until = max(k[0] for k in known), min(k[1] for k in known)
-            self._among[id(candidates)] = (candidates, since, until, at_work, coming)
-        return at_work, coming
+        entry = _Among(candidates, since, until, at_work, coming, stamps)
+        if isinstance(candidates, tuple) and candidates:
+            self._among[id(candidates)] = entry
+        return entry
 
     def reachable(
         self, candidates: Sequence[Employee], now: datetime, horizon: float, limit: int
@@ -124,7 +149,9 @@ class DutyRoster:
     def day_progress(self, employee: Employee, now: datetime) -> float:
         """The share of the employee's working time of their local day gone by ``now``
         (budgets are daily: this is how much of it they could have spent so far)."""
-        ts = self._stamp(now)
+        if now is not self._now:  # ``_stamp``, inlined: a ranking asks for many people
+            self._now, self._ts = now, now.timestamp()
+        ts = self._ts
         day = self._days.get(employee.id)
         if day is None or not day[0] <= ts < day[1]:
             local = now.astimezone(employee.zone)
@@ -137,7 +164,11 @@ class DutyRoster:
             day = self._days[employee.id] = (midnight.timestamp(), end, spans, total)
         if not day[3]:
             return 1.0
-        return sum(min(max(ts - a, 0.0), b - a) for a, b in day[2]) / day[3]
+        spans = day[2]
+        if len(spans) == 1:  # the usual day, one shift: the sum below without its generator
+            a, b = spans[0]
+            return min(max(ts - a, 0.0), b - a) / day[3]
+        return sum(min(max(ts - a, 0.0), b - a) for a, b in spans) / day[3]
 
     def at_work_by(self, employee: Employee, now: datetime, deadline: float) -> bool:
         """Whether the employee is at work at ``now`` or comes to work by ``deadline`` (POSIX)."""
@@ -169,11 +200,17 @@ def availability_gap(
         else employee.hours.is_open(now.astimezone(employee.zone))
     )
     if not at_work:
-        return "outside working hours"
+        return OFF_DUTY
     if not ledger.can_spend(employee.id, now, need.minutes):
-        left = ledger.remaining(employee.id, now)
-        return f"not enough budget left ({left:g} min < {need.minutes:g} min)"
+        return budget_gap(ledger.remaining(employee.id, now), need.minutes)
     return None
+
+
+OFF_DUTY = "outside working hours"
+
+
+def budget_gap(left: float, minutes: float) -> str:
+    return f"not enough budget left ({left:g} min < {minutes:g} min)"
 
 
 def ineligibility(

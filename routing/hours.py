@@ -66,7 +66,10 @@ class WorkingHours:
         return cls(spec, tuple(sorted(intervals)))
 
     def _minute_of_week(self, local: datetime) -> float:
-        return local.weekday() * 24 * 60 + local.hour * 60 + local.minute + local.second / 60
+        # To the microsecond: ``steady_until`` and ``steady_since`` count from here, and a
+        # bound off by a fraction of a second kept a cached answer past a shift's end.
+        seconds = local.second + local.microsecond / 1e6
+        return local.weekday() * 24 * 60 + local.hour * 60 + local.minute + seconds / 60
 
     def is_open(self, local: datetime) -> bool:
         """Whether ``local`` (in the employee's own timezone) falls within working hours."""

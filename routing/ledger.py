@@ -26,6 +26,7 @@ class BudgetLedger:
         self._spans: dict[str, tuple[float, float, date]] = {}
         self._at: datetime | None = None
         self._ts = 0.0
+        self.refunds = 0  # how many times minutes were given back: budget left can grow then
 
     @property
     def employees(self) -> Mapping[str, Employee]:
@@ -45,6 +46,18 @@ class BudgetLedger:
         self._spans[employee_id] = (start.timestamp(), end.timestamp(), local.date())
         return local.date()
 
+    def timestamp(self, at: datetime) -> float:
+        """``at`` as a POSIX timestamp (remembered: the hot path asks about one moment)."""
+        if at is not self._at:
+            self._at, self._ts = at, at.timestamp()
+        return self._ts
+
+    def day_span(self, employee_id: str, at: datetime) -> tuple[float, float]:
+        """The employee's local day of ``at``, as POSIX timestamps [start, end)."""
+        self.local_day(employee_id, at)
+        start, end, _ = self._spans[employee_id]
+        return start, end
+
     def used(self, employee_id: str, at: datetime) -> float:
         # The hot path: ``local_day`` inlined for the common case of a known span.
         if at is not self._at:
@@ -55,8 +68,15 @@ class BudgetLedger:
         return self._days[employee_id].get(self.local_day(employee_id, at), 0.0)
 
     def remaining(self, employee_id: str, at: datetime) -> float:
-        budget = self._budgets[employee_id]
-        return max(0.0, budget - self.used(employee_id, at))
+        # The hottest path of all: ``used`` inlined for the common case of a known span.
+        if at is not self._at:
+            self._at, self._ts = at, at.timestamp()
+        span = self._spans.get(employee_id)
+        if span is not None and span[0] <= self._ts < span[1]:
+            used = self._days[employee_id].get(span[2], 0.0)
+        else:
+            used = self.used(employee_id, at)
+        return max(0.0, self._budgets[employee_id] - used)
 
     def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:
         return self.remaining(employee_id, at) + _EPSILON >= minutes
@@ -75,6 +95,8 @@ class BudgetLedger:
         days = self._days[employee_id]
         day = self.local_day(employee_id, at)
         days[day] = max(0.0, days.get(day, 0.0) + minutes)
+        if minutes < 0:
+            self.refunds += 1
 
     def days(self, employee_id: str) -> Mapping[date, float]:
         """Minutes used on each local day that saw any work."""

@@ -1,4 +1,8 @@
-"""Building routing outcomes from a mention, its classification and the decision taken."""
+"""Building routing outcomes from a mention, its classification and the decision taken.
+
+Every field comes from a validated mention, classification or roster entry, so outcomes are
+built without validating them again (``trusted``): the router builds one per decision.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from routing.models import (
     NotAssigned,
     NotAssignedStatus,
 )
+from routing.trusted import trusted
 
 
 def assignment(
@@ -25,7 +30,8 @@ def assignment(
     due: datetime,
 ) -> Assignment:
     """``mention`` given to ``employee`` at ``at``, to answer from their account on its platform."""
-    return Assignment(
+    return trusted(
+        Assignment,
         mention_id=mention.id,
         employee_id=employee.id,
         team=employee.team,
@@ -34,8 +40,8 @@ def assignment(
         topic=classification.topic,
         urgency=classification.urgency,
         language=classification.language,
-        score=round(value, 6),
-        estimated_minutes=minutes,
+        score=float(round(value, 6)),
+        estimated_minutes=float(minutes),
         created_at=mention.created_at,
         assigned_at=at,
         due_at=due,
@@ -53,7 +59,8 @@ def not_assigned(
     escalated_to: str | None = None,
 ) -> NotAssigned:
     """``mention`` waiting, escalated or rejected at ``at``, and why."""
-    return NotAssigned(
+    return trusted(
+        NotAssigned,
         status=status,
         mention_id=mention.id,
         platform=mention.platform,

@@ -21,6 +21,7 @@ from routing.outcomes import assignment, not_assigned
 from routing.plan import PLANNED, DayPlan
 from routing.policies import Offer, Policy, make_policy
 from routing.recovery import Recovery
+from routing.trusted import trusted
 from routing.winddown import NOTE, WindDown
 
 # How long decided ids, open assignments and sticky pairs are kept beyond their deadline.
@@ -112,7 +113,7 @@ class Router(FeedbackFlow, Recovery):
             rejected = not_assigned(
                 "rejected", mention, classification, reason=reason, at=now, due=due_at
             )
-            decisions.append(Decision(outcome=rejected))
+            decisions.append(trusted(Decision, outcome=rejected))
             return decisions
         candidates = catalogue.candidates_for(need)
         if not candidates:
@@ -273,7 +274,8 @@ class Router(FeedbackFlow, Recovery):
         outcome = not_assigned(
             "backlogged", mention, classification, reason=reason, at=now, due=waiting.due_at
         )
-        return Decision(
+        return trusted(
+            Decision,
             outcome=outcome,
             mention=mention,
             classification=classification,
@@ -347,8 +349,8 @@ class Router(FeedbackFlow, Recovery):
             at=now,
             due=waiting.due_at,
         )
-        decision = Decision(
-            outcome=outcome, mention=mention, classification=classification, audit=audit
+        decision = trusted(
+            Decision, outcome=outcome, mention=mention, classification=classification, audit=audit
         )
         self._book.track(decision, waiting.excluded)
         return decision
@@ -377,7 +379,7 @@ class Router(FeedbackFlow, Recovery):
             escalated_to=target,
         )
         # It carries its mention, so a lead can still hand it out after a restart.
-        return Decision(outcome=outcome, mention=mention, classification=classification)
+        return trusted(Decision, outcome=outcome, mention=mention, classification=classification)
 
     # -- internals -----------------------------------------------------------------------
 

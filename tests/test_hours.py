@@ -94,6 +94,31 @@ def test_the_duty_roster_always_agrees_with_the_hours(spec: str, offsets: list[i
         assert duty.on_duty(person, at) == person.hours.is_open(at.astimezone(person.zone))
 
 
+def test_a_remembered_answer_ends_with_the_shift_to_the_microsecond() -> None:
+    # Given someone asked about half a second before their shift ends
+    person = employee("p", hours="mon-fri 09:00-17:00", timezone="Europe/Amsterdam")
+    duty = DutyRoster()
+    assert duty.on_duty(person, at(0, 16, 59) + timedelta(seconds=59, microseconds=500_000))
+    # When asked again a fifth of a second after the end
+    after = at(0, 17) + timedelta(microseconds=200_000)
+    # Then the answer is the hours' answer, not the one remembered from before the end
+    assert not duty.on_duty(person, after)
+    assert duty.on_duty(person, after) == person.hours.is_open(after)
+
+
+@given(st.lists(st.tuples(st.sampled_from([9, 17]), st.integers(-50, 50)), min_size=1, max_size=40))
+def test_the_duty_roster_agrees_with_the_hours_around_shift_edges(
+    moments: list[tuple[int, int]],
+) -> None:
+    # Given moments within five seconds of a shift's start or end, a tenth of a second apart,
+    # visited in time order
+    person = employee("p", hours="mon-fri 09:00-17:00", timezone="Europe/Amsterdam")
+    duty = DutyRoster()
+    for moment in sorted(at(0, hour) + timedelta(microseconds=k * 100_000) for hour, k in moments):
+        # Then the remembered answer is the answer, whatever was asked before
+        assert duty.on_duty(person, moment) == person.hours.is_open(moment)
+
+
 SPECS = [
     "mon-fri 09:00-17:00",
     "sun 22:00-02:00; wed 10:00-11:30",
