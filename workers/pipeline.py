@@ -26,8 +26,9 @@ import orjson
 from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_outcome
 from connectors.files import OutcomeFile
-from connectors.queues import Consumer, Queue
+from connectors.queues import Consumer, Queue, Transactional
 from connectors.queues.base import Record
+from routing.decisions import LoggedEvent
 from routing.errors import MalformedMentionError
 from routing.models import Classification, Mention
 from routing.router import Decision, Router
@@ -39,6 +40,7 @@ from workers.flow import (
     log_outcomes,
     observe_classified_ages,
 )
+from workers.handoff import Handoff
 from workers.metrics import Metrics
 
 Clock = Callable[[Mention | None], datetime]
@@ -124,10 +126,14 @@ class QueueStage:
         return not isinstance(consumer, Assigned) or partition in consumer.assignment()
 
     def _dead_letters(self, poison: list[tuple[Record, str]]) -> Callable[[], None]:
+        reported = [not poison]  # once, though a transaction rolled back may publish again
+
         def publish() -> None:
             if poison:
                 letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
                 self._queue.publish(self._topics.dead_letters, letters)
+            if not reported[0]:
+                reported[0] = True
                 self._metrics.malformed.labels("queue").inc(len(poison))
                 log.warning(  # the reasons are in the dead letters, beside the records
                     "%d records of %s went to %s",
@@ -144,10 +150,19 @@ class QueueStage:
 
 
 class Decider:
-    """The router's half of a stage: drop decided ids, route the rest, log the decisions."""
+    """The router's half of a stage: drop decided ids, route the rest, log the decisions.
+
+    Given a ``handoff``, it keeps each decision it logs there for a delivery in this process.
+    """
 
     def __init__(
-        self, queue: Queue, topics: TopicNames, router: Router, metrics: Metrics, clock: Clock
+        self,
+        queue: Queue,
+        topics: TopicNames,
+        router: Router,
+        metrics: Metrics,
+        clock: Clock,
+        handoff: Handoff[LoggedEvent] | None = None,
     ) -> None:
         self.queue = queue
         self.topics = topics
@@ -155,6 +170,7 @@ class Decider:
         self.metrics = metrics
         self.clock = clock
         self.flow = FlowMeter(metrics)
+        self._handoff = handoff
 
     def rebuild(self) -> int:
         logged = decisions_in(self.queue, self.topics.decisions)
@@ -187,15 +203,26 @@ class Decider:
         return decisions
 
     def publish(self, decisions: list[Decision]) -> None:
+        self.log(decisions)
+        self.observe(decisions)
+
+    def log(self, decisions: list[Decision]) -> None:
+        """Append ``decisions`` to the decision log."""
         if not decisions:
             return
-        self.queue.publish(
-            self.topics.decisions,
-            [(d.mention_id, encode_decision(d)) for d in decisions],
-        )
+        handoff = self._handoff
+        if handoff is None:
+            records = [(d.mention_id, encode_decision(d)) for d in decisions]
+        else:
+            records = [(d.mention_id, handoff.keep(encode_decision(d), d)) for d in decisions]
+        self.queue.publish(self.topics.decisions, records)
+
+    def observe(self, decisions: list[Decision]) -> None:
+        """Metrics and logs of decisions now logged."""
+        if not decisions:
+            return
         outcomes = [d.outcome for d in decisions if d.outcome is not None]
-        for outcome in outcomes:
-            self.flow.decided(outcome)
+        self.flow.decided_all(outcomes)
         log_outcomes("route", outcomes)
         self.flow.refresh(self.router)
 
@@ -214,10 +241,14 @@ class RoutingStage(QueueStage):
         router: Router,
         metrics: Metrics,
         clock: Clock,
+        *,
+        mentions: Handoff[Mention] | None = None,
+        decisions: Handoff[LoggedEvent] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.mentions, ROUTER_GROUP)
         self._tagger = tagger
-        self._decider = Decider(queue, topics, router, metrics, clock)
+        self._decider = Decider(queue, topics, router, metrics, clock, decisions)
+        self._decode = mentions.decode if mentions is not None else decode_mention
 
     def rebuild(self) -> int:
         """Restore the router's state from the decision log; returns the events replayed."""
@@ -230,16 +261,20 @@ class RoutingStage(QueueStage):
         records = self._consumer.poll(max_records, timeout)
         if not records:
             return 0
-        decoded, poison = decode_records(records, decode_mention)
+        decoded, poison = decode_records(records, self._decode)
         mentions = [m for _, m in decoded]
         fresh = [mentions[i] for i in self._decider.fresh(mentions)]
         classifications = tag_batch(self._tagger, fresh, self._metrics, self._decider.clock)
         decisions = self._decider.decide(zip(fresh, classifications, strict=True))
         self._outbox.fill(
             len(records),
-            self._dead_letters(poison),
-            lambda: self._decider.publish(decisions),
-            self._commit(records),
+            *together(
+                self._queue,
+                self._dead_letters(poison),
+                lambda: self._decider.log(decisions),
+                self._commit(records),
+            ),
+            lambda: self._decider.observe(decisions),
         )
         return self._outbox.flush()
 
@@ -258,10 +293,17 @@ class DeliveryStage(QueueStage):
     """
 
     def __init__(
-        self, queue: Queue, topics: TopicNames, metrics: Metrics, out: Path | None
+        self,
+        queue: Queue,
+        topics: TopicNames,
+        metrics: Metrics,
+        out: Path | None,
+        *,
+        handoff: Handoff[LoggedEvent] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.decisions, DELIVERY_GROUP)
         self._out = out
+        self._decode = handoff.decode if handoff is not None else decode_logged_outcome
         self._file: OutcomeFile | None = None
         if not isinstance(self._consumer, Assigned):
             self._open_file()
@@ -277,23 +319,30 @@ class DeliveryStage(QueueStage):
         if self._file is None:
             self._open_file()
         started = time.perf_counter()
-        decoded, poison = decode_records(records, decode_logged_outcome)
+        decoded, poison = decode_records(records, self._decode)
         outcomes = [d.outcome for _, d in decoded if d.outcome is not None]
+        lines = [encode_outcome(o) for o in outcomes]  # once, for the topic and the file
         written: list[str] = [""]
 
         def write() -> None:
             if self._file is not None:
-                self._file.write_many(outcomes)
+                self._file.write_lines(lines)
                 written[0] = str(self._file.flush_durable())
 
+        # The file first: the queue writes after it can then go in one transaction, and a
+        # crash before they commit cuts the file back to the size committed before.
         self._outbox.fill(
             len(records),
-            self._dead_letters(poison),
-            lambda: self._queue.publish(
-                self._topics.assignments, [(o.mention_id, encode_outcome(o)) for o in outcomes]
-            ),
             write,
-            lambda: self._consumer.commit(records, written[0]),
+            *together(
+                self._queue,
+                self._dead_letters(poison),
+                lambda: self._queue.publish(
+                    self._topics.assignments,
+                    [(o.mention_id, line) for o, line in zip(outcomes, lines, strict=True)],
+                ),
+                lambda: self._consumer.commit(records, written[0]),
+            ),
         )
         done = self._outbox.flush()
         self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
@@ -322,6 +371,20 @@ class DeliveryStage(QueueStage):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def together(queue: Queue, *steps: Callable[[], None]) -> tuple[Callable[[], None], ...]:
+    """A batch's queue writes as outbox steps: one step in one transaction where the backend
+    offers them (one sync to disk instead of one per write), else one step each."""
+    if not isinstance(queue, Transactional):
+        return steps
+
+    def at_once() -> None:
+        with queue.transaction():
+            for step in steps:
+                step()
+
+    return (at_once,)
 
 
 def decode_records(
