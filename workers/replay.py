@@ -25,6 +25,7 @@ from routing.tagger import Tagger
 from workers.decisionlog import decode_logged_outcome
 from workers.handoff import Handoff
 from workers.health import Status
+from workers.heap import settled_heap
 from workers.metrics import Metrics
 from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage
 from workers.stages import queue_lag
@@ -115,6 +116,10 @@ class Replay:
         self.queue_status = Status("the replay has not opened its queue yet")
 
     def run(self, progress: Callable[[int], None] | None = None) -> ReplayResult:
+        with settled_heap():  # the tagger and the router are built: collect around them
+            return self._run(progress)
+
+    def _run(self, progress: Callable[[int], None] | None) -> ReplayResult:
         opts = self.options
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         checkpoint = Checkpoint(opts.state_dir / "checkpoint.json", opts.stream)
