@@ -33,7 +33,7 @@ from workers.summary import Summary
 
 CONNECTOR = "replay"
 _QUEUE_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
-_DECISIONS_PER_MENTION = 4
+_DECISIONS_PER_MENTION = 2
 _BATCHES_PER_SYNC = 8
 
 log = logging.getLogger("mention_router")
@@ -157,8 +157,8 @@ class Replay:
                         )
                         while routing.step(opts.batch_size):
                             pass
-                        # Each mention makes a few decisions: deliver them in few steps.
-                        while delivery.step(opts.batch_size * _DECISIONS_PER_MENTION):
+                        # A mention makes about two decisions: deliver them in one step.
+                        while delivery.step(size * _DECISIONS_PER_MENTION):
                             pass
                     checkpoint.line = batch[-1].line  # its mentions are on disk, and decided
                     checkpoint.save()
