@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
-
-import orjson
+from typing import Protocol, runtime_checkable
 
 from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_outcome
 from connectors.files import OutcomeFile
-from connectors.queues import Consumer, Queue, Transactional
+from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
 from routing.decisions import LoggedEvent
-from routing.errors import MalformedMentionError
 from routing.models import Classification, Mention
 from routing.router import Decision, Router
 from routing.tagger import Tagger
@@ -42,10 +38,10 @@ from workers.flow import (
 )
 from workers.handoff import Handoff
 from workers.metrics import Metrics
+from workers.outbox import Outbox, dead_letter, decode_records, together
 
 Clock = Callable[[Mention | None], datetime]
 Pair = tuple[Mention, Classification]
-T = TypeVar("T")
 
 ROUTER_GROUP = "router"
 CLASSIFIER_GROUP = "classifier"
@@ -63,33 +59,6 @@ class Assigned(Protocol):
     def assignment(self) -> frozenset[int]: ...
 
 
-class _Outbox:
-    """What makes one batch durable downstream, done in order and resumed where it failed."""
-
-    def __init__(self) -> None:
-        self._steps: deque[Callable[[], None]] = deque()
-        self.size = 0
-
-    def fill(self, size: int, *steps: Callable[[], None]) -> None:
-        self._steps.extend(steps)
-        self.size = size
-
-    def flush(self) -> int:
-        """Run the steps left; returns the batch size once all are done."""
-        while self._steps:
-            self._steps[0]()
-            self._steps.popleft()
-        size, self.size = self.size, 0
-        return size
-
-    def clear(self) -> None:
-        self._steps.clear()
-        self.size = 0
-
-    def __bool__(self) -> bool:
-        return bool(self._steps)
-
-
 class QueueStage:
     """A consumer of one topic with its outbox; ``resync`` restarts from committed offsets."""
 
@@ -102,7 +71,7 @@ class QueueStage:
         self._topic = topic
         self._group = group
         self._consumer: Consumer = queue.consumer(topic, group)
-        self._outbox = _Outbox()
+        self._outbox = Outbox()
         self._generation = -1
 
     def resync(self) -> None:
@@ -130,7 +99,7 @@ class QueueStage:
 
         def publish() -> None:
             if poison:
-                letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
+                letters = [(r.key, dead_letter(r, why)) for r, why in poison]
                 self._queue.publish(self._topics.dead_letters, letters)
             if not reported[0]:
                 reported[0] = True
@@ -373,36 +342,6 @@ class DeliveryStage(QueueStage):
             self._file = None
 
 
-def together(queue: Queue, *steps: Callable[[], None]) -> tuple[Callable[[], None], ...]:
-    """A batch's queue writes as outbox steps: one step in one transaction where the backend
-    offers them (one sync to disk instead of one per write), else one step each."""
-    if not isinstance(queue, Transactional):
-        return steps
-
-    def at_once() -> None:
-        with queue.transaction():
-            for step in steps:
-                step()
-
-    return (at_once,)
-
-
-def decode_records(
-    records: list[Record], decode: Callable[[bytes], T]
-) -> tuple[list[tuple[Record, T]], list[tuple[Record, str]]]:
-    """Each record with its decoded value, and those that did not decode with the reason."""
-    good: list[tuple[Record, T]] = []
-    poison: list[tuple[Record, str]] = []
-    for record in records:
-        try:
-            good.append((record, decode(record.value)))
-        except MalformedMentionError as exc:
-            poison.append((record, exc.reason))
-        except ValueError as exc:  # a decision or other pydantic record that does not parse
-            poison.append((record, str(exc).splitlines()[0]))
-    return good, poison
-
-
 def tag_batch(
     tagger: Tagger, mentions: list[Mention], metrics: Metrics, clock: Clock
 ) -> list[Classification]:
@@ -414,15 +353,3 @@ def tag_batch(
     observe_classified_ages(metrics, mentions, [clock(m) for m in mentions])
     log_classified("classify", zip(mentions, classifications, strict=True))
     return classifications
-
-
-def _dead_letter(record: Record, reason: str) -> bytes:
-    return orjson.dumps(
-        {
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "reason": reason,
-            "value": record.value.decode(errors="backslashreplace"),
-        }
-    )
