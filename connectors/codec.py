@@ -24,6 +24,8 @@ _OUTCOME: Final[TypeAdapter[Assignment | NotAssigned]] = TypeAdapter(Outcome)
 # Serializers called directly: ``model_dump_json`` would build a str only to encode it again.
 _MENTION_JSON: Final = Mention.__pydantic_serializer__
 _CLASSIFICATION_JSON: Final = Classification.__pydantic_serializer__
+_ASSIGNMENT_JSON: Final = Assignment.__pydantic_serializer__
+_NOT_ASSIGNED_JSON: Final = NotAssigned.__pydantic_serializer__
 _MAX_REASONS: Final = 3
 _JSON_TYPES: Final = {
     list: "an array",
@@ -88,6 +90,11 @@ def decode_classified(data: bytes | str) -> tuple[Mention, Classification]:
 
 def encode_outcome(o: Assignment | NotAssigned) -> bytes:
     """One JSON object per outcome, discriminated by ``status``; same outcome, same bytes."""
+    # Each type's own serializer: the bytes of the union's, without picking the member.
+    if type(o) is Assignment:
+        return _ASSIGNMENT_JSON.to_json(o)
+    if type(o) is NotAssigned:
+        return _NOT_ASSIGNED_JSON.to_json(o)
     return _OUTCOME.dump_json(o)
 
 

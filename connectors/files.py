@@ -6,7 +6,7 @@ import errno
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from io import BufferedWriter
 from itertools import islice
@@ -217,9 +217,13 @@ class OutcomeFile(_AppendFile):
         self._file().write(encode_outcome(o) + b"\n")
 
     def write_many(self, outcomes: Iterable[Assignment | NotAssigned]) -> int:
-        lines = [encode_outcome(o) + b"\n" for o in outcomes]
-        self._file().write(b"".join(lines))
-        return len(lines)
+        return self.write_lines([encode_outcome(o) for o in outcomes])
+
+    def write_lines(self, encoded: Sequence[bytes]) -> int:
+        """Append outcomes already encoded with ``encode_outcome``, one line each."""
+        if encoded:
+            self._file().write(b"\n".join(encoded) + b"\n")
+        return len(encoded)
 
     def flush_durable(self) -> int:
         """Flush and fsync; return the file size in bytes, safe to checkpoint."""

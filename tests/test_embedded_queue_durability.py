@@ -84,6 +84,53 @@ def test_closed_queue_refuses_further_use(tmp_path: Path) -> None:
         queue.publish(TOPIC, [("k", b"v")])
 
 
+def test_a_transaction_makes_publishes_and_a_commit_durable_together(tmp_path: Path) -> None:
+    # Given a consumer that read two records
+    path = tmp_path / "queue.db"
+    queue = EmbeddedQueue(path)
+    queue.publish(TOPIC, [("a", b"one"), ("b", b"two")])
+    consumer = queue.consumer(TOPIC, "router")
+    records = consumer.poll()
+    # When its output and its commit go in one transaction, with a nested one inside
+    with queue.transaction():
+        queue.publish("decisions", [("a", b"d1")])
+        with queue.transaction():
+            queue.publish("decisions", [("b", b"d2")])
+        consumer.commit(records, metadata="2")
+        # Then another connection sees none of it before the end of the block
+        other = EmbeddedQueue(path)
+        assert other.end_offset("decisions") == 0
+        assert other.consumer(TOPIC, "router").committed() == {}
+        other.close()
+    queue.close()
+    # And all of it after
+    reopened = EmbeddedQueue(path)
+    assert [r.value for r in reopened.scan("decisions")] == [b"d1", b"d2"]
+    assert reopened.consumer(TOPIC, "router").committed()[0].offset == 2
+    reopened.close()
+
+
+def test_a_transaction_that_raises_leaves_nothing_behind(tmp_path: Path) -> None:
+    queue = EmbeddedQueue(tmp_path / "queue.db")
+    queue.publish(TOPIC, [("a", b"one")])
+    consumer = queue.consumer(TOPIC, "router")
+    records = consumer.poll()
+
+    def failing_stage() -> None:
+        with queue.transaction():
+            queue.publish("decisions", [("a", b"d1")])
+            consumer.commit(records)
+            raise RuntimeError("stage failed")
+
+    with pytest.raises(RuntimeError, match="stage failed"):
+        failing_stage()
+    assert queue.end_offset("decisions") == 0
+    assert consumer.committed() == {}
+    queue.publish("decisions", [("a", b"d1")])  # and the queue goes on
+    assert queue.end_offset("decisions") == 1
+    queue.close()
+
+
 @pytest.mark.timeout(60)
 def test_acknowledged_records_survive_a_kill(tmp_path: Path) -> None:
     # Given a child publishing batches of 50 and reporting each acknowledged batch

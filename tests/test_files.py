@@ -315,3 +315,13 @@ def test_a_closed_outcome_file_refuses_writes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="closed"):
         out.write(outcome(2))
     assert len(path.read_bytes().splitlines()) == 1
+
+
+def test_encoded_lines_are_written_as_write_many_writes_outcomes(tmp_path: Path) -> None:
+    made = [outcome(1), outcome(2), outcome(3)]
+    with OutcomeFile.open(tmp_path / "many.jsonl") as out:
+        out.write_many(made)
+    with OutcomeFile.open(tmp_path / "lines.jsonl") as out:
+        assert out.write_lines([encode_outcome(o) for o in made]) == 3
+        assert out.write_lines([]) == 0
+    assert (tmp_path / "lines.jsonl").read_bytes() == (tmp_path / "many.jsonl").read_bytes()

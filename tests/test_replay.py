@@ -122,6 +122,15 @@ def _run_replay_process(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _checkpointed(path: Path) -> bool:
+    """Whether a replay has made some of its stream durable (and decided) but not all."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # not written yet, or being replaced
+        return False
+    return int(data["line"]) > 0 and not data["done"]
+
+
 @pytest.mark.slow
 def test_sigkill_mid_stream_then_restart_assigns_every_mention_exactly_once(
     tmp_path: Path,
@@ -132,13 +141,15 @@ def test_sigkill_mid_stream_then_restart_assigns_every_mention_exactly_once(
     assert main(replay_args(stream, tmp_path, "reference")) == 0
     args = [*replay_args(stream, tmp_path, "crashed"), "--log-level", "ERROR"]
     out = tmp_path / "crashed.jsonl"
-    # When the replay is killed with SIGKILL once part of the output is written
+    # When the replay is killed with SIGKILL once part of the stream is checkpointed as
+    # done and more of the output is being written
     log = tmp_path / "stderr.log"
+    checkpoint = tmp_path / "crashed" / "checkpoint.json"
     process = _run_replay_process(args, log)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
-            if out.exists() and out.stat().st_size > 200_000:
+            if _checkpointed(checkpoint) and out.stat().st_size > 200_000:
                 break
             time.sleep(0.005)
         assert process.poll() is None, (

@@ -16,7 +16,7 @@ from connectors.queues.base import Record
 from routing.actions import Action, ActionRejectedError, perform
 from routing.decisions import Decision
 from routing.router import Router
-from workers.pipeline import decode_records
+from workers.outbox import decode_records
 
 ACTIONS_GROUP = "router-actions"
 

@@ -8,7 +8,7 @@ clock the pipeline decides by: the wall clock for ``run``, the mentions' own tim
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -41,22 +41,32 @@ class FlowMeter:
 
     def decided(self, outcome: Outcome) -> None:
         """A published outcome: count it, and time it when it assigns."""
+        self.decided_all([outcome])
+
+    def decided_all(self, outcomes: Sequence[Outcome]) -> None:
+        """A batch of published outcomes, counted per label in one step each."""
         metrics = self._metrics
-        metrics.observe_outcome(outcome)
-        arrived = (
-            self._arrived.pop(outcome.mention_id, None)
-            if outcome.status in FINAL
-            else self._arrived.get(outcome.mention_id)
-        )
-        if outcome.status == "assigned":
-            at = outcome.assigned_at
-            metrics.latency.labels("ingest_to_assigned").observe(_seconds(at, outcome.created_at))
-            if arrived is not None:
-                metrics.latency.labels("classified_to_assigned").observe(_seconds(at, arrived))
-            if at > outcome.due_at:
-                metrics.sla_breaches.labels(outcome.urgency.value).inc()
-        elif outcome.status == "escalated" and outcome.decided_at >= outcome.due_at:
-            metrics.sla_breaches.labels(outcome.urgency.value).inc()
+        metrics.observe_outcomes(outcomes)
+        to_assigned = metrics.latency.labels("ingest_to_assigned")
+        classified_to_assigned = metrics.latency.labels("classified_to_assigned")
+        breaches: Counter[str] = Counter()
+        for outcome in outcomes:
+            arrived = (
+                self._arrived.pop(outcome.mention_id, None)
+                if outcome.status in FINAL
+                else self._arrived.get(outcome.mention_id)
+            )
+            if outcome.status == "assigned":
+                at = outcome.assigned_at
+                to_assigned.observe(_seconds(at, outcome.created_at))
+                if arrived is not None:
+                    classified_to_assigned.observe(_seconds(at, arrived))
+                breaches[outcome.urgency.value] += at > outcome.due_at
+            elif outcome.status == "escalated":
+                breaches[outcome.urgency.value] += outcome.decided_at >= outcome.due_at
+        for urgency, count in breaches.items():
+            if count:
+                metrics.sla_breaches.labels(urgency).inc(count)
 
     def replaying(self, decisions: Iterable[Decision]) -> Iterator[Decision]:
         """Pass a decision log through while remembering when waiting mentions arrived."""

@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar, runtime_checkable
-
-import orjson
+from typing import Protocol, runtime_checkable
 
 from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_outcome
 from connectors.files import OutcomeFile
 from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
-from routing.errors import MalformedMentionError
+from routing.decisions import LoggedEvent
 from routing.models import Classification, Mention
 from routing.router import Decision, Router
 from routing.tagger import Tagger
@@ -39,11 +36,12 @@ from workers.flow import (
     log_outcomes,
     observe_classified_ages,
 )
+from workers.handoff import Handoff
 from workers.metrics import Metrics
+from workers.outbox import Outbox, dead_letter, decode_records, together
 
 Clock = Callable[[Mention | None], datetime]
 Pair = tuple[Mention, Classification]
-T = TypeVar("T")
 
 ROUTER_GROUP = "router"
 CLASSIFIER_GROUP = "classifier"
@@ -61,33 +59,6 @@ class Assigned(Protocol):
     def assignment(self) -> frozenset[int]: ...
 
 
-class _Outbox:
-    """What makes one batch durable downstream, done in order and resumed where it failed."""
-
-    def __init__(self) -> None:
-        self._steps: deque[Callable[[], None]] = deque()
-        self.size = 0
-
-    def fill(self, size: int, *steps: Callable[[], None]) -> None:
-        self._steps.extend(steps)
-        self.size = size
-
-    def flush(self) -> int:
-        """Run the steps left; returns the batch size once all are done."""
-        while self._steps:
-            self._steps[0]()
-            self._steps.popleft()
-        size, self.size = self.size, 0
-        return size
-
-    def clear(self) -> None:
-        self._steps.clear()
-        self.size = 0
-
-    def __bool__(self) -> bool:
-        return bool(self._steps)
-
-
 class QueueStage:
     """A consumer of one topic with its outbox; ``resync`` restarts from committed offsets."""
 
@@ -100,7 +71,7 @@ class QueueStage:
         self._topic = topic
         self._group = group
         self._consumer: Consumer = queue.consumer(topic, group)
-        self._outbox = _Outbox()
+        self._outbox = Outbox()
         self._generation = -1
 
     def resync(self) -> None:
@@ -124,10 +95,14 @@ class QueueStage:
         return not isinstance(consumer, Assigned) or partition in consumer.assignment()
 
     def _dead_letters(self, poison: list[tuple[Record, str]]) -> Callable[[], None]:
+        reported = [not poison]  # once, though a transaction rolled back may publish again
+
         def publish() -> None:
             if poison:
-                letters = [(r.key, _dead_letter(r, why)) for r, why in poison]
+                letters = [(r.key, dead_letter(r, why)) for r, why in poison]
                 self._queue.publish(self._topics.dead_letters, letters)
+            if not reported[0]:
+                reported[0] = True
                 self._metrics.malformed.labels("queue").inc(len(poison))
                 log.warning(  # the reasons are in the dead letters, beside the records
                     "%d records of %s went to %s",
@@ -144,10 +119,19 @@ class QueueStage:
 
 
 class Decider:
-    """The router's half of a stage: drop decided ids, route the rest, log the decisions."""
+    """The router's half of a stage: drop decided ids, route the rest, log the decisions.
+
+    Given a ``handoff``, it keeps each decision it logs there for a delivery in this process.
+    """
 
     def __init__(
-        self, queue: Queue, topics: TopicNames, router: Router, metrics: Metrics, clock: Clock
+        self,
+        queue: Queue,
+        topics: TopicNames,
+        router: Router,
+        metrics: Metrics,
+        clock: Clock,
+        handoff: Handoff[LoggedEvent] | None = None,
     ) -> None:
         self.queue = queue
         self.topics = topics
@@ -155,6 +139,7 @@ class Decider:
         self.metrics = metrics
         self.clock = clock
         self.flow = FlowMeter(metrics)
+        self._handoff = handoff
 
     def rebuild(self) -> int:
         logged = decisions_in(self.queue, self.topics.decisions)
@@ -187,15 +172,26 @@ class Decider:
         return decisions
 
     def publish(self, decisions: list[Decision]) -> None:
+        self.log(decisions)
+        self.observe(decisions)
+
+    def log(self, decisions: list[Decision]) -> None:
+        """Append ``decisions`` to the decision log."""
         if not decisions:
             return
-        self.queue.publish(
-            self.topics.decisions,
-            [(d.mention_id, encode_decision(d)) for d in decisions],
-        )
+        handoff = self._handoff
+        if handoff is None:
+            records = [(d.mention_id, encode_decision(d)) for d in decisions]
+        else:
+            records = [(d.mention_id, handoff.keep(encode_decision(d), d)) for d in decisions]
+        self.queue.publish(self.topics.decisions, records)
+
+    def observe(self, decisions: list[Decision]) -> None:
+        """Metrics and logs of decisions now logged."""
+        if not decisions:
+            return
         outcomes = [d.outcome for d in decisions if d.outcome is not None]
-        for outcome in outcomes:
-            self.flow.decided(outcome)
+        self.flow.decided_all(outcomes)
         log_outcomes("route", outcomes)
         self.flow.refresh(self.router)
 
@@ -214,10 +210,14 @@ class RoutingStage(QueueStage):
         router: Router,
         metrics: Metrics,
         clock: Clock,
+        *,
+        mentions: Handoff[Mention] | None = None,
+        decisions: Handoff[LoggedEvent] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.mentions, ROUTER_GROUP)
         self._tagger = tagger
-        self._decider = Decider(queue, topics, router, metrics, clock)
+        self._decider = Decider(queue, topics, router, metrics, clock, decisions)
+        self._decode = mentions.decode if mentions is not None else decode_mention
 
     def rebuild(self) -> int:
         """Restore the router's state from the decision log; returns the events replayed."""
@@ -230,16 +230,20 @@ class RoutingStage(QueueStage):
         records = self._consumer.poll(max_records, timeout)
         if not records:
             return 0
-        decoded, poison = decode_records(records, decode_mention)
+        decoded, poison = decode_records(records, self._decode)
         mentions = [m for _, m in decoded]
         fresh = [mentions[i] for i in self._decider.fresh(mentions)]
         classifications = tag_batch(self._tagger, fresh, self._metrics, self._decider.clock)
         decisions = self._decider.decide(zip(fresh, classifications, strict=True))
         self._outbox.fill(
             len(records),
-            self._dead_letters(poison),
-            lambda: self._decider.publish(decisions),
-            self._commit(records),
+            *together(
+                self._queue,
+                self._dead_letters(poison),
+                lambda: self._decider.log(decisions),
+                self._commit(records),
+            ),
+            lambda: self._decider.observe(decisions),
         )
         return self._outbox.flush()
 
@@ -258,10 +262,17 @@ class DeliveryStage(QueueStage):
     """
 
     def __init__(
-        self, queue: Queue, topics: TopicNames, metrics: Metrics, out: Path | None
+        self,
+        queue: Queue,
+        topics: TopicNames,
+        metrics: Metrics,
+        out: Path | None,
+        *,
+        handoff: Handoff[LoggedEvent] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.decisions, DELIVERY_GROUP)
         self._out = out
+        self._decode = handoff.decode if handoff is not None else decode_logged_outcome
         self._file: OutcomeFile | None = None
         if not isinstance(self._consumer, Assigned):
             self._open_file()
@@ -277,23 +288,30 @@ class DeliveryStage(QueueStage):
         if self._file is None:
             self._open_file()
         started = time.perf_counter()
-        decoded, poison = decode_records(records, decode_logged_outcome)
+        decoded, poison = decode_records(records, self._decode)
         outcomes = [d.outcome for _, d in decoded if d.outcome is not None]
+        lines = [encode_outcome(o) for o in outcomes]  # once, for the topic and the file
         written: list[str] = [""]
 
         def write() -> None:
             if self._file is not None:
-                self._file.write_many(outcomes)
+                self._file.write_lines(lines)
                 written[0] = str(self._file.flush_durable())
 
+        # The file first: the queue writes after it can then go in one transaction, and a
+        # crash before they commit cuts the file back to the size committed before.
         self._outbox.fill(
             len(records),
-            self._dead_letters(poison),
-            lambda: self._queue.publish(
-                self._topics.assignments, [(o.mention_id, encode_outcome(o)) for o in outcomes]
-            ),
             write,
-            lambda: self._consumer.commit(records, written[0]),
+            *together(
+                self._queue,
+                self._dead_letters(poison),
+                lambda: self._queue.publish(
+                    self._topics.assignments,
+                    [(o.mention_id, line) for o, line in zip(outcomes, lines, strict=True)],
+                ),
+                lambda: self._consumer.commit(records, written[0]),
+            ),
         )
         done = self._outbox.flush()
         self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
@@ -324,22 +342,6 @@ class DeliveryStage(QueueStage):
             self._file = None
 
 
-def decode_records(
-    records: list[Record], decode: Callable[[bytes], T]
-) -> tuple[list[tuple[Record, T]], list[tuple[Record, str]]]:
-    """Each record with its decoded value, and those that did not decode with the reason."""
-    good: list[tuple[Record, T]] = []
-    poison: list[tuple[Record, str]] = []
-    for record in records:
-        try:
-            good.append((record, decode(record.value)))
-        except MalformedMentionError as exc:
-            poison.append((record, exc.reason))
-        except ValueError as exc:  # a decision or other pydantic record that does not parse
-            poison.append((record, str(exc).splitlines()[0]))
-    return good, poison
-
-
 def tag_batch(
     tagger: Tagger, mentions: list[Mention], metrics: Metrics, clock: Clock
 ) -> list[Classification]:
@@ -351,15 +353,3 @@ def tag_batch(
     observe_classified_ages(metrics, mentions, [clock(m) for m in mentions])
     log_classified("classify", zip(mentions, classifications, strict=True))
     return classifications
-
-
-def _dead_letter(record: Record, reason: str) -> bytes:
-    return orjson.dumps(
-        {
-            "topic": record.topic,
-            "partition": record.partition,
-            "offset": record.offset,
-            "reason": reason,
-            "value": record.value.decode(errors="backslashreplace"),
-        }
-    )

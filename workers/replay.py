@@ -7,21 +7,25 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
 from config.settings import TopicNames
-from connectors.codec import encode_mention
+from connectors.codec import decode_mention, encode_mention
 from connectors.files import DeadLetterFile, StreamLine, paced, read_stream
-from connectors.queues import Queue
+from connectors.queues import Queue, Transactional
+from routing.decisions import LoggedEvent
 from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
-from workers.decisionlog import outcomes_in
+from workers.decisionlog import decode_logged_outcome
+from workers.handoff import Handoff
 from workers.health import Status
+from workers.heap import settled_heap
 from workers.metrics import Metrics
 from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage
 from workers.stages import queue_lag
@@ -29,6 +33,8 @@ from workers.summary import Summary
 
 CONNECTOR = "replay"
 _QUEUE_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
+_DECISIONS_PER_MENTION = 2
+_BATCHES_PER_SYNC = 8
 
 log = logging.getLogger("mention_router")
 
@@ -110,6 +116,10 @@ class Replay:
         self.queue_status = Status("the replay has not opened its queue yet")
 
     def run(self, progress: Callable[[int], None] | None = None) -> ReplayResult:
+        with settled_heap():  # the tagger and the router are built: collect around them
+            return self._run(progress)
+
+    def _run(self, progress: Callable[[int], None] | None) -> ReplayResult:
         opts = self.options
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         checkpoint = Checkpoint(opts.state_dir / "checkpoint.json", opts.stream)
@@ -120,10 +130,13 @@ class Replay:
         lines = read_stream(opts.stream, start_after_line=checkpoint.line)
         queue = self._queue_factory(opts.state_dir / "queue.db")
         self.queue_status.ok()
+        # Routing and delivery read back what this process just wrote: handed over, not parsed.
+        mentions, decisions = Handoff(decode_mention), Handoff[LoggedEvent](decode_logged_outcome)
         routing = RoutingStage(
-            queue, self._topics, self._tagger, self._router, self._metrics, replay_clock
-        )
-        delivery = DeliveryStage(queue, self._topics, self._metrics, opts.out)
+            queue, self._topics, self._tagger, self._router, self._metrics, replay_clock,
+            mentions=mentions, decisions=decisions,
+        )  # fmt: skip
+        delivery = DeliveryStage(queue, self._topics, self._metrics, opts.out, handoff=decisions)
         lag = queue_lag(
             queue,
             [(self._topics.mentions, ROUTER_GROUP), (self._topics.decisions, DELIVERY_GROUP)],
@@ -135,21 +148,27 @@ class Replay:
         try:
             routing.rebuild()
             with DeadLetterFile(opts.dead_letters) as dead:
-                for batch in batches(lines, opts.speed, opts.batch_size):
-                    malformed += ingest(queue, self._topics, batch, dead, self._metrics)
-                    checkpoint.line = batch[-1].line
+                # At speed 0 several batches share one transaction: one sync to disk for all.
+                size = opts.batch_size * (_BATCHES_PER_SYNC if opts.speed == 0 else 1)
+                for batch in batches(lines, opts.speed, size):
+                    with _atomically(queue):
+                        malformed += ingest(
+                            queue, self._topics, batch, dead, self._metrics, mentions
+                        )
+                        while routing.step(opts.batch_size):
+                            pass
+                        # A mention makes about two decisions: deliver them in one step.
+                        while delivery.step(size * _DECISIONS_PER_MENTION):
+                            pass
+                    checkpoint.line = batch[-1].line  # its mentions are on disk, and decided
                     checkpoint.save()
-                    while routing.step(opts.batch_size):
-                        pass
-                    while delivery.step(opts.batch_size):
-                        pass
                     count += len(batch)
                     if progress is not None:
                         progress(count)
             checkpoint.done = True
             checkpoint.save()
-            outcomes = outcomes_in(queue, self._topics.decisions)
-            summary = Summary.from_outcomes(outcomes, self._router.roster)
+            delivered = (r.value for r in queue.scan(self._topics.assignments))
+            summary = Summary.from_lines(delivered, self._router.roster)
             final = list(lag())
             self._metrics.watch_lag(lambda: final)  # the queue closes; keep the lag it ended with
         finally:
@@ -169,6 +188,15 @@ class Replay:
             (self.options.state_dir / name).unlink(missing_ok=True)
         self.options.dead_letters.unlink(missing_ok=True)
         checkpoint.line, checkpoint.done = 0, False
+
+
+def _atomically(queue: Queue) -> AbstractContextManager[None]:
+    """One transaction for a group of batches, where the queue offers them.
+
+    Whatever fails inside ends the replay, and nothing of the group is on disk: the next run
+    resumes from the checkpoint before it. The stages' own transactions join this one.
+    """
+    return queue.transaction() if isinstance(queue, Transactional) else nullcontext()
 
 
 def batches(
@@ -220,11 +248,13 @@ def ingest(
     batch: tuple[StreamLine, ...],
     dead: DeadLetterFile,
     metrics: Metrics,
+    handoff: Handoff[Mention] | None = None,
 ) -> int:
     """Publish a batch's mentions, keyed by conversation; bad lines go to ``dead``.
 
     Returns the number of bad lines. They are written after the publish, so a batch whose
-    publish failed and is tried again does not write them twice.
+    publish failed and is tried again does not write them twice. Each mention published is
+    kept in ``handoff``, when given, for a stage in this process that reads it back.
     """
     started = time.perf_counter()
     records: list[tuple[str | None, bytes]] = []
@@ -232,7 +262,10 @@ def ingest(
     for line in batch:
         result = line.result
         if isinstance(result, Mention):
-            records.append((result.conversation_id or result.id, encode_mention(result)))
+            data = encode_mention(result)
+            if handoff is not None:
+                handoff.keep(data, result)
+            records.append((result.conversation_id or result.id, data))
         else:
             bad.append((result, line.raw))
     queue.publish(topics.mentions, records)

@@ -24,13 +24,13 @@ from routing.router import Decision, Router
 from routing.tagger import Tagger
 from workers.actions import ActionIntake
 from workers.metrics import LagReading, Metrics
+from workers.outbox import decode_records
 from workers.pipeline import (
     CLASSIFIER_GROUP,
     ROUTER_GROUP,
     Clock,
     Decider,
     QueueStage,
-    decode_records,
     tag_batch,
 )
 

@@ -5,9 +5,23 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import NamedTuple
+
+import orjson
 
 from routing.models import Assignment, Employee, Outcome, Urgency
+
+
+class _Final(NamedTuple):
+    """What the summary needs of a mention's last outcome."""
+
+    status: str
+    urgency: str
+    employee_id: str = ""
+    minutes: float = 0.0
+    assigned_at: datetime | None = None  # set when assigned
+    within_sla: bool = False
 
 
 @dataclass
@@ -47,6 +61,23 @@ class Summary:
         final: dict[str, Outcome] = {}
         for outcome in outcomes:  # a backlogged mention may later be assigned or escalated
             final[outcome.mention_id] = outcome
+        return cls._of([_final(o) for o in final.values()], roster)
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[bytes], roster: Sequence[Employee]) -> Summary:
+        """From outcomes in the outcome-file format, reading only what the summary uses.
+
+        They are this product's own output (the assignments topic, the out file), so they
+        are parsed without being validated again.
+        """
+        final: dict[str, dict[str, object]] = {}
+        for line in lines:
+            data = orjson.loads(line)
+            final[data["mention_id"]] = data
+        return cls._of([_parsed(d) for d in final.values()], roster)
+
+    @classmethod
+    def _of(cls, finals: list[_Final], roster: Sequence[Employee]) -> Summary:
         by_id = {e.id: e for e in roster}
         use = {
             e.id: EmployeeUse(e.id, e.team, budget_minutes_per_day=e.budget_minutes_per_day)
@@ -54,21 +85,19 @@ class Summary:
         }
         days: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
         urgencies = {u.value: UrgencyResult(u.value) for u in Urgency}
-        for outcome in final.values():
-            result = urgencies[outcome.urgency.value]
+        for f in finals:
+            result = urgencies[f.urgency]
             result.mentions += 1
-            if isinstance(outcome, Assignment):
-                line = use[outcome.employee_id]
+            if f.assigned_at is not None:
+                line = use[f.employee_id]
                 line.assignments += 1
-                line.minutes += outcome.estimated_minutes
-                zone = by_id[outcome.employee_id].zone
-                days[outcome.employee_id][outcome.assigned_at.astimezone(zone).date()] += (
-                    outcome.estimated_minutes
-                )
-                result.within_sla += outcome.assigned_at <= outcome.due_at
-            elif outcome.status == "backlogged":
+                line.minutes += f.minutes
+                zone = by_id[f.employee_id].zone
+                days[f.employee_id][f.assigned_at.astimezone(zone).date()] += f.minutes
+                result.within_sla += f.within_sla
+            elif f.status == "backlogged":
                 result.backlogged += 1
-            elif outcome.status == "escalated":
+            elif f.status == "escalated":
                 result.escalated += 1
             else:
                 result.rejected += 1
@@ -79,8 +108,8 @@ class Summary:
             over = [d for d, m in per_day.items() if m > line.budget_minutes_per_day + 1e-9]
             overruns.extend(f"{employee_id} on {d.isoformat()}" for d in sorted(over))
         return cls(
-            mentions=len(final),
-            statuses=dict(Counter(o.status for o in final.values())),
+            mentions=len(finals),
+            statuses=dict(Counter(f.status for f in finals)),
             employees=[use[e_id] for e_id in sorted(use)],
             urgencies=list(urgencies.values()),
             overruns=overruns,
@@ -127,3 +156,28 @@ class Summary:
             else "budget overruns: " + ", ".join(self.overruns)
         )
         return "\n".join(lines)
+
+
+def _final(o: Outcome) -> _Final:
+    if isinstance(o, Assignment):
+        return _Final(
+            o.status,
+            o.urgency.value,
+            o.employee_id,
+            o.estimated_minutes,
+            o.assigned_at,
+            o.assigned_at <= o.due_at,
+        )
+    return _Final(o.status, o.urgency.value)
+
+
+def _parsed(data: dict[str, object]) -> _Final:
+    status, urgency = str(data["status"]), str(data["urgency"])
+    if status != "assigned":
+        return _Final(status, urgency)
+    minutes = data["estimated_minutes"]
+    assert isinstance(minutes, int | float)
+    assigned_at = datetime.fromisoformat(str(data["assigned_at"]))
+    due_at = datetime.fromisoformat(str(data["due_at"]))
+    employee_id = str(data["employee_id"])
+    return _Final(status, urgency, employee_id, float(minutes), assigned_at, assigned_at <= due_at)

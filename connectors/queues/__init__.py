@@ -6,7 +6,7 @@ import threading
 import weakref
 from collections.abc import Callable
 
-from connectors.queues.base import Committed, Consumer, Queue, Record
+from connectors.queues.base import Committed, Consumer, Queue, Record, Transactional
 from connectors.queues.embedded import EmbeddedQueue
 from connectors.queues.memory import MemoryQueue
 from routing.errors import ConfigError
@@ -18,6 +18,7 @@ __all__ = [
     "MemoryQueue",
     "Queue",
     "Record",
+    "Transactional",
     "open_queue",
 ]
 

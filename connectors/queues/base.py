@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +79,14 @@ class Queue(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Transactional(Protocol):
+    """A backend whose publishes and commits can be made durable together (the embedded queue).
+
+    Inside ``transaction()`` every ``publish`` and consumer ``commit`` of this thread joins one
+    transaction: all of them are on disk when the block ends, or none is when it raises.
+    """
+
+    def transaction(self) -> AbstractContextManager[None]: ...
