@@ -28,7 +28,8 @@ from routing.catalogue import Catalogue
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Urgency
-from routing.planning import Item, Shifts, solve_plan
+from routing.planlp import solve_plan
+from routing.planning import DayBook, Item, Shifts
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
@@ -78,6 +79,7 @@ class DayPlan:
         self._picks: list[tuple[str, str]] = []
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
+        self._book = DayBook()  # working spans per local day, kept across epochs
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -126,7 +128,7 @@ class DayPlan:
         if not items:
             self._prices, self._picks = {}, []
             return
-        shifts = Shifts(now, self._horizon)
+        shifts = Shifts(now, self._horizon, self._book)
         self._prices, self._picks = solve_plan(
             items, shifts, self.catalogue, self.ledger, self._options, self._discount
         )
