@@ -23,12 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from routing.backlog import Backlog, Waiting
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Urgency
-from routing.planning import Item, Shifts, solve_plan
+from routing.planlp import solve_plan
+from routing.planning import DayBook, Item, Shifts
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
@@ -37,11 +40,13 @@ PLANNED = "the day plan gives it to this person now"
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """An arrival remembered for the forecast: when (POSIX), what it needs, how urgent."""
+    """An arrival remembered for the forecast: when (POSIX), what it needs, how urgent, and
+    that pair's number in the order first seen."""
 
     at: float
     need: Need
     urgency: Urgency
+    kind: int
 
 
 class DayPlan:
@@ -72,16 +77,19 @@ class DayPlan:
         self._options = options
         self._min_history = min_history.total_seconds()
         self._seen: deque[Seen] = deque()
+        self._kinds: dict[tuple[Need, Urgency], int] = {}  # numbered: cheap forecast keys
         self._first: float | None = None
         self._solved: datetime | None = None  # the epoch of the current plan
         self._prices: dict[str, float] = {}
         self._picks: list[tuple[str, str]] = []
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
+        self._book = DayBook()  # working spans per local day, kept across epochs
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
-        self._seen.append(Seen(ts, need, urgency))
+        kind = self._kinds.setdefault((need, urgency), len(self._kinds))
+        self._seen.append(Seen(ts, need, urgency, kind))
         if self._first is None:
             self._first = ts
 
@@ -126,7 +134,7 @@ class DayPlan:
         if not items:
             self._prices, self._picks = {}, []
             return
-        shifts = Shifts(now, self._horizon)
+        shifts = Shifts(now, self._horizon, self._book)
         self._prices, self._picks = solve_plan(
             items, shifts, self.catalogue, self.ledger, self._options, self._discount
         )
@@ -153,21 +161,13 @@ class DayPlan:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
             return []
-        counts: dict[tuple[Need, Urgency, int], float] = {}
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
         else:  # the traffic seen so far, repeated at its rate
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        for shift, since, until in shifts:
-            for seen in self._seen:
-                if not since <= seen.at < until:
-                    continue
-                ahead = seen.at + shift - ts
-                if 0 <= ahead < self._horizon:
-                    key = (seen.need, seen.urgency, int(ahead // self._slot))
-                    counts[key] = counts.get(key, 0.0) + 1.0
+        counts = self._counts(ts, shifts)
         items = []
         for (need, urgency, index), count in counts.items():
             at = ts + (index + 0.5) * self._slot
@@ -175,3 +175,27 @@ class DayPlan:
             end = at + (sla - lead).total_seconds()
             items.append(Item(count, need, urgency, at, end, (), frozenset()))
         return items
+
+    def _counts(
+        self, ts: float, shifts: list[tuple[float, float, float]]
+    ) -> dict[tuple[Need, Urgency, int], float]:
+        """Arrivals per kind, urgency and slot ahead, keyed in the order first counted (shift
+        by shift, oldest arrival first), as a loop over the arrivals would count them."""
+        at = np.fromiter((seen.at for seen in self._seen), float, len(self._seen))
+        kind = np.fromiter((seen.kind for seen in self._seen), np.int64, len(self._seen))
+        keys = []
+        slots = int(self._horizon // self._slot) + 1
+        for shift, since, until in shifts:
+            inside = (since <= at) & (at < until)
+            ahead = at[inside] + shift - ts
+            kept = (ahead >= 0) & (ahead < self._horizon)
+            index = (ahead[kept] // self._slot).astype(np.int64)
+            keys.append(kind[inside][kept] * slots + index)
+        found, first, count = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
+        kinds = list(self._kinds)
+        counts: dict[tuple[Need, Urgency, int], float] = {}
+        order = np.argsort(first)
+        for key, n in zip(found[order].tolist(), count[order].tolist(), strict=True):
+            need, urgency = kinds[key // slots]
+            counts[(need, urgency, key % slots)] = float(n)
+        return counts

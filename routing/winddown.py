@@ -7,7 +7,7 @@ from datetime import datetime
 
 from routing.backlog import Waiting
 from routing.catalogue import Catalogue
-from routing.eligibility import DutyRoster, availability_gap
+from routing.eligibility import DutyRoster, Need, availability_gap
 from routing.ledger import BudgetLedger
 from routing.models import Employee
 
@@ -26,11 +26,17 @@ class WindDown:
         self, employee: Employee, backlog: Iterable[Waiting], now: datetime
     ) -> Iterator[Waiting]:
         """Most value per minute first; each is checked against the ledger as it is taken,
-        so the caller assigns one before asking for the next."""
+        so the caller assigns one before asking for the next.
+
+        The caller books only ``employee``'s minutes between picks, so when each colleague
+        is next at work, and whether they could spend a mention's minutes then, is worked
+        out once per call and remembered (``later``), not once per waiting mention.
+        """
+        later: dict[tuple[str, float], tuple[datetime, bool]] = {}
         for waiting in self._ranked(employee, backlog):
             if availability_gap(employee, waiting.need, self.ledger, now, self.duty) is not None:
                 continue
-            if self._better_later(waiting, employee, now):
+            if self._better_later(waiting, employee, now, later):
                 continue
             yield waiting
 
@@ -45,7 +51,13 @@ class WindDown:
             options.append((-value / need.minutes, waiting.due_at, waiting.mention.id, waiting))
         return [option[3] for option in sorted(options, key=lambda o: o[:3])]
 
-    def _better_later(self, waiting: Waiting, employee: Employee, now: datetime) -> bool:
+    def _better_later(
+        self,
+        waiting: Waiting,
+        employee: Employee,
+        now: datetime,
+        later: dict[tuple[str, float], tuple[datetime, bool]],
+    ) -> bool:
         """Whether someone more proficient can still take it, now or before its last chance."""
         need = waiting.need
         deadline = self.catalogue.last_chance(waiting.due_at, waiting.classification)
@@ -55,7 +67,14 @@ class WindDown:
                 return False
             if other.id in waiting.excluded:
                 continue
-            opens = other.hours.next_open(now.astimezone(other.zone))
-            if opens < deadline and self.ledger.can_spend(other.id, opens, need.minutes):
+            found = later.get((other.id, need.minutes))
+            if found is None:
+                found = later[(other.id, need.minutes)] = self._next_chance(other, now, need)
+            if found[0] < deadline and found[1]:
                 return True
         return False
+
+    def _next_chance(self, other: Employee, now: datetime, need: Need) -> tuple[datetime, bool]:
+        """When ``other`` is next at work and whether they can spend ``need``'s minutes then."""
+        opens = other.hours.next_open(now.astimezone(other.zone))
+        return opens, self.ledger.can_spend(other.id, opens, need.minutes)

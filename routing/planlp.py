@@ -1,0 +1,214 @@
+"""The day plan's linear program, assembled with numpy: one column per item, person and span.
+
+Columns, rows and coefficients come out in exactly the order a plain loop over items, their
+candidates (most proficient first) and each candidate's spans would give, so the program HiGHS
+sees, and the plan it returns, does not depend on how it was put together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from scipy.sparse import coo_matrix
+
+from routing.catalogue import Catalogue
+from routing.eligibility import Need
+from routing.highs import solve_packing
+from routing.ledger import BudgetLedger
+from routing.models import Employee
+from routing.planning import Item, Shifts
+
+_Row = tuple[Employee, date]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """Every (candidate, span) of one kind of mention, candidates most proficient first."""
+
+    candidate: np.ndarray  # which candidate (0, 1, ...) each pair belongs to
+    bounds: np.ndarray  # where each candidate's pairs begin
+    start: np.ndarray
+    end: np.ndarray
+    row: np.ndarray  # the (person, local day) budget, numbered in ``_Rows``
+    at_work: np.ndarray
+    skill: np.ndarray
+    ids: tuple[str, ...]  # the person of each pair
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    item: np.ndarray
+    row: np.ndarray
+    value: np.ndarray
+    at_work: np.ndarray
+    ids: list[str]
+
+
+class _Rows:
+    """Budgets (person, local day) as they are met; renumbered later in column order."""
+
+    def __init__(self) -> None:
+        self.keys: list[_Row] = []
+        self._index: dict[tuple[str, date], int] = {}
+
+    def key(self, employee: Employee, day: date) -> int:
+        found = self._index.get((employee.id, day))
+        if found is None:
+            found = self._index[(employee.id, day)] = len(self.keys)
+            self.keys.append((employee, day))
+        return found
+
+
+def _pairs(need: Need, shifts: Shifts, catalogue: Catalogue, rows: _Rows) -> _Pairs | None:
+    candidate: list[int] = []
+    bounds: list[int] = []
+    start: list[float] = []
+    end: list[float] = []
+    row: list[int] = []
+    skill: list[float] = []
+    ids: list[str] = []
+    for employee in catalogue.candidates_for(need):
+        spans = shifts.spans(employee)
+        if not spans:  # never at work in the window: never a column, never counted
+            continue
+        bounds.append(len(start))
+        mine = employee.skills[need.topic]
+        for a, b, day, _ in spans:
+            candidate.append(len(bounds) - 1)
+            start.append(a)
+            end.append(b)
+            row.append(rows.key(employee, day))
+            skill.append(mine)
+            ids.append(employee.id)
+    if not start:
+        return None
+    starts, ends = np.array(start), np.array(end)
+    at_work = (starts <= shifts.ts) & (shifts.ts < ends)
+    return _Pairs(
+        np.array(candidate), np.array(bounds), starts, ends, np.array(row, dtype=np.int64),
+        at_work, np.array(skill), tuple(ids),
+    )  # fmt: skip
+
+
+def _columns(
+    items: Sequence[Item], members: list[int], pairs: _Pairs, options: int, weights: np.ndarray
+) -> _Columns:
+    """The columns of one kind's items: each item's first ``options`` candidates with a span
+    in its window (the excluded skipped), every such span of theirs."""
+    chosen = [items[i] for i in members]
+    lo = np.array([item.start for item in chosen])
+    hi = np.array([item.end for item in chosen])
+    inside = (pairs.start[None, :] <= hi[:, None]) & (pairs.end[None, :] > lo[:, None])
+    for k, item in enumerate(chosen):
+        if item.excluded:
+            inside[k] &= np.array([e not in item.excluded for e in pairs.ids])
+    found = np.logical_or.reduceat(inside, pairs.bounds, axis=1)
+    before = np.cumsum(found, axis=1) - found  # candidates found ahead of each one
+    keep = inside & (before < options)[:, pairs.candidate]
+    a, p = np.nonzero(keep)  # item by item, pairs in order: the loop's order
+    return _Columns(
+        np.array(members, dtype=np.int64)[a], pairs.row[p], pairs.skill[p] * weights[a],
+        pairs.at_work[p], [pairs.ids[k] for k in p],
+    )  # fmt: skip
+
+
+def solve_plan(
+    items: Sequence[Item],
+    shifts: Shifts,
+    catalogue: Catalogue,
+    ledger: BudgetLedger,
+    options: int,
+    discount: float,
+) -> tuple[dict[str, float], list[tuple[str, str]]]:
+    """Prices per employee (their first day's budget dual) and the picks to assign now.
+
+    Expected mentions are worth ``1 - discount`` of their value: they may not come, and a
+    waiting mention wins a tie against one that may not.
+    """
+    rows = _Rows()
+    kinds: dict[Need, list[int]] = {}
+    for i, item in enumerate(items):
+        kinds.setdefault(item.need, []).append(i)
+    parts = []
+    for need, members in kinds.items():
+        pairs = _pairs(need, shifts, catalogue, rows)
+        if pairs is not None:
+            weights = np.array(
+                [float(catalogue.taxonomy.weight(items[i].urgency)) for i in members]
+            )
+            parts.append(_columns(items, members, pairs, options, weights))
+    columns = _merge(items, parts, discount)
+    if columns is None:
+        return {}, []
+    row, budgets = _number_rows(columns.row, rows)
+    caps = [shifts.capacity(employee, day, ledger) for employee, day in budgets]
+    first_row: dict[str, int] = {}
+    for index, (employee, _) in enumerate(budgets):
+        first_row.setdefault(employee.id, index)
+    x, duals = _solve(items, columns, row, caps)
+    prices = {e: max(0.0, float(duals[r])) for e, r in first_row.items()}
+    return prices, _picks(items, columns, x)
+
+
+def _merge(items: Sequence[Item], parts: list[_Columns], discount: float) -> _Columns | None:
+    """All kinds' columns in item order; expected traffic discounted."""
+    if not parts or not sum(len(part.item) for part in parts):
+        return None
+    item = np.concatenate([part.item for part in parts])
+    order = np.argsort(item, kind="stable")
+    ids = [e for part in parts for e in part.ids]
+    value = np.concatenate([part.value for part in parts])[order]
+    expected = np.array([not items[i].ids for i in range(len(items))])[item[order]]
+    value[expected] = value[expected] * (1.0 - discount)
+    return _Columns(
+        item[order], np.concatenate([part.row for part in parts])[order], value,
+        np.concatenate([part.at_work for part in parts])[order], [ids[k] for k in order],
+    )  # fmt: skip
+
+
+def _number_rows(keys: np.ndarray, rows: _Rows) -> tuple[np.ndarray, list[_Row]]:
+    """Budget rows numbered in the order the columns first meet them."""
+    met, first = np.unique(keys, return_index=True)
+    in_order = met[np.argsort(first)]
+    number = np.empty(len(rows.keys), dtype=np.int64)
+    number[in_order] = np.arange(len(in_order))
+    return number[keys], [rows.keys[k] for k in in_order]
+
+
+def _solve(
+    items: Sequence[Item], columns: _Columns, row: np.ndarray, caps: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    n, m = len(items), len(columns.item)
+    r = np.empty(2 * m, dtype=np.int64)
+    r[0::2], r[1::2] = columns.item, n + row
+    data = np.empty(2 * m)
+    data[0::2] = 1.0
+    data[1::2] = np.array([item.need.minutes for item in items])[columns.item]
+    c = np.repeat(np.arange(m, dtype=np.int64), 2)
+    matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), m)).tocsr()
+    bounds = np.concatenate([[item.count for item in items], caps])
+    solved = solve_packing(columns.value, matrix, bounds)
+    if solved is None:
+        return np.zeros(m), np.zeros(len(caps))
+    return solved[0], solved[1][n:]
+
+
+def _picks(items: Sequence[Item], columns: _Columns, x: np.ndarray) -> list[tuple[str, str]]:
+    """Waiting mentions planned for someone at work now, earliest last chance first."""
+    waiting = np.array([bool(item.ids) for item in items])[columns.item]
+    now_share: dict[int, list[tuple[float, str]]] = {}
+    for var in np.nonzero(columns.at_work & waiting & (x > 1e-6))[0]:
+        i = int(columns.item[var])
+        now_share.setdefault(i, []).append((-float(x[var]), columns.ids[var]))
+    picks: list[tuple[str, str]] = []
+    for i, shares in sorted(now_share.items()):
+        members = iter(items[i].ids)
+        for minus_x, employee_id in sorted(shares):
+            for _ in range(int(-minus_x + 0.5)):
+                mention_id = next(members, None)
+                if mention_id is not None:
+                    picks.append((mention_id, employee_id))
+    return picks
