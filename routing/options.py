@@ -22,5 +22,3 @@ class RouterOptions:
     audit_limit: int = 5
     # Minutes before a shift ends when the employee's unspent budget goes to waiting mentions.
     wind_down_minutes: int = 45
-    # A mention that can wait this long may be held for budget that would otherwise go unused.
-    flexible_hours: float = 8.0

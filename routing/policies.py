@@ -41,7 +41,6 @@ class Offer(NamedTuple):
     now: datetime
     last_chance: bool = False
     deadline: datetime | None = None  # the last moment it can still wait for someone better
-    flexible: bool = False  # it may wait past today's shifts (a long SLA)
 
 
 class Available(Protocol):

@@ -68,11 +68,10 @@ class Router(FeedbackFlow, Recovery):
         self._clock: datetime | None = None
         self._next_capacity: datetime | None = None
         self._winding_down: frozenset[str] = frozenset()
-        self._tutor = PriceTutor(self.plan, options.policy == "adaptive")
-        self._next_plan: datetime | None = None
         self._planning = options.policy == "adaptive"
+        self._tutor = PriceTutor(self.plan, self._planning)
+        self._next_plan: datetime | None = None
         self._wind_down_picks = WindDown(self._catalogue, self.ledger, self._duty)
-        self._flexible = timedelta(hours=min(options.flexible_hours, 1e6))
         self._since_prune = 0
 
     # -- queries -------------------------------------------------------------------------
@@ -243,10 +242,7 @@ class Router(FeedbackFlow, Recovery):
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         weight = self.taxonomy.weight(classification.urgency)
         deadline = self._catalogue.last_chance(waiting.due_at, classification)
-        flexible = deadline - now > self._flexible
-        offer = Offer(
-            need, weight, now, last_chance=last_chance, deadline=deadline, flexible=flexible
-        )
+        offer = Offer(need, weight, now, last_chance=last_chance, deadline=deadline)
         candidates: Sequence[Employee] = self._catalogue.candidates_for(need)
         if waiting.excluded:
             candidates = [e for e in candidates if e.id not in waiting.excluded]
