@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sklearn.svm import LinearSVC
 from routing.errors import ModelFormatError, TrainingDataError
 from routing.features import normalize, tfidf, vectorizers
 from routing.modelformat import FORMAT_NAME, FORMAT_VERSION, library_versions, pack, unpack
+from routing.ngrams import term_counts
 
 # A temperature outside these bounds means the scores carry no usable signal either way.
 _LOG_T_BOUNDS = (float(np.log(1e-3)), float(np.log(1e2)))
@@ -203,7 +203,9 @@ class MentionClassifier:
     ) -> None:
         self._word = word
         self._char = char
-        self._token_regex = re.compile(word.token_pattern)
+        # The counters remember each word's n-grams: one pair per classifier, reused per batch.
+        self._word_counts = term_counts(word)
+        self._char_counts = term_counts(char)
         self._models = dict(models)
         self.heads: dict[str, list[str]] = {
             head: [str(c) for c in model.classes_] for head, model in self._models.items()
@@ -271,15 +273,18 @@ class MentionClassifier:
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The shared feature matrix of a batch, one row per text."""
         normalized = [normalize(t) for t in texts]
-        blocks = [tfidf(self._word, normalized, self._token_regex), tfidf(self._char, normalized)]
+        blocks = [
+            tfidf(self._word, normalized, self._word_counts),
+            tfidf(self._char, normalized, self._char_counts),
+        ]
         return sp.hstack(blocks, format="csr")
 
     def scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Head -> raw linear scores, one column per class (as the SVMs' decision_function)."""
         normalized = [normalize(t) for t in texts]
         # Two products instead of one over a stacked matrix: hstack costs more than it saves.
-        scores = tfidf(self._word, normalized, self._token_regex) @ self._word_weights
-        scores += tfidf(self._char, normalized) @ self._char_weights
+        scores = tfidf(self._word, normalized, self._word_counts) @ self._word_weights
+        scores += tfidf(self._char, normalized, self._char_counts) @ self._char_weights
         scores += self._bias
         return {head: scores[:, part] for head, part in self._slices.items()}
 
