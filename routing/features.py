@@ -10,16 +10,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing.ngrams import Counts, term_counts
+from routing.ngrams import TOKEN_PATTERN, Counts, term_counts
 
 __all__ = ["TOKEN_PATTERN", "normalize", "tfidf", "vectorizers"]
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
 _DIGITS = re.compile(r"\d+")
-# Placeholders survive as single tokens; hashtags keep their "#"; "!" and "?" and emoji carry tone.
-# A regex (not a tokenizer function) keeps code references out of the model file.
-TOKEN_PATTERN = r"<url>|<user>|#?\w+|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
 # Above this size rare n-grams are noise that bloats the model; below it they may be all we have.
 _MIN_DF_THRESHOLD = 500
 

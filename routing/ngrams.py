@@ -1,16 +1,17 @@
 """Term counts against a fitted vocabulary, as ``CountVectorizer.transform`` gives them, faster.
 
-sklearn's analyzers build every n-gram of every text one by one in Python. Here a word's
-``char_wb`` n-grams are looked up once and their vocabulary ids remembered (tweets repeat
-words a lot), and word unigrams and bigrams are looked up in one pass over the whole batch.
-The counts are exactly sklearn's: same terms, same counts, indices sorted within each row.
+sklearn's analyzers build every n-gram of every text one by one in Python. Here each
+whitespace-separated chunk of text is analyzed once and its terms remembered as numbers
+(posts repeat words a lot), and a batch's counts are assembled from them with numpy. That
+is exact because neither a ``char_wb`` n-gram nor a token of ``TOKEN_PATTERN`` spans
+whitespace: same terms, same counts, indices sorted within each row.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import cast
 
@@ -18,12 +19,24 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-__all__ = ["CharWbCounts", "Counts", "WordCounts", "char_wb_ngrams", "term_counts"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "CharWbCounts",
+    "Counts",
+    "WordCounts",
+    "char_wb_ngrams",
+    "term_counts",
+]
+
+# Placeholders survive as single tokens; hashtags keep their "#"; "!" and "?" and emoji carry tone.
+# A regex (not a tokenizer function) keeps code references out of the model file.
+TOKEN_PATTERN = r"<url>|<user>|#?\w+|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
+_TOKENS = re.compile(TOKEN_PATTERN)
 
 Counts = Callable[[Sequence[str]], sp.csr_matrix]
 
-# About 0.2 kB a word (key, ids, table slot): at most ~15 MB, then the memory starts afresh.
-MAX_WORDS = 65_536
+# About 0.2 kB a chunk (key, numbers, table slot): ~15 MB at most, then the memory starts afresh.
+MAX_CHUNKS = 65_536
 _ID = np.dtype(np.int32)
 
 
@@ -32,9 +45,9 @@ def term_counts(vectorizer: TfidfVectorizer) -> Counts:
     low, high = vectorizer.ngram_range
     if vectorizer.analyzer == "char_wb":
         return CharWbCounts(vectorizer.vocabulary_, low, high)
-    if vectorizer.analyzer == "word" and low == 1 and high <= 2:
-        pattern = re.compile(vectorizer.token_pattern)
-        return WordCounts(vectorizer.vocabulary_, pattern, bigrams=high == 2)
+    ours = vectorizer.analyzer == "word" and vectorizer.token_pattern == TOKEN_PATTERN
+    if ours and low == 1 and high <= 2:
+        return WordCounts(vectorizer.vocabulary_, bigrams=high == 2)
     return partial(CountVectorizer.transform, vectorizer)
 
 
@@ -57,100 +70,125 @@ def _padded_grams(padded: str, sizes: range) -> list[str]:
     return grams
 
 
-def _csr(ids: np.ndarray, indptr: np.ndarray, width: int) -> sp.csr_matrix:
-    """Rows of term ids (repeats allowed) as counts, indices sorted, as sklearn leaves them."""
-    ones = np.ones(len(ids), dtype=np.float64)
-    matrix = sp.csr_matrix((ones, ids, indptr), shape=(len(indptr) - 1, width))
-    matrix.sum_duplicates()
-    return matrix
+class _ChunkNumbers:
+    """A bounded memory of chunk -> the numbers of its terms, packed as int32 bytes."""
 
+    def __init__(self, numbering: Mapping[str, int], *, known_only: bool, max_chunks: int) -> None:
+        self._lookup = numbering.get
+        self._known_only = known_only  # else an unknown term is kept, as -1
+        self._max_chunks = max_chunks
+        self._packed: dict[str, bytes] = {}
 
-class CharWbCounts:
-    """``char_wb`` n-gram counts; each word's known n-gram ids are remembered (bounded)."""
+    def terms(self, chunk: str) -> Iterable[str]:
+        raise NotImplementedError
 
-    def __init__(
-        self, vocabulary: Mapping[str, int], low: int, high: int, *, max_words: int = MAX_WORDS
-    ) -> None:
-        self._lookup = vocabulary.get
-        self._width = len(vocabulary)
-        self._sizes = range(low, high + 1)
-        self._max_words = max_words
-        self._ids: dict[str, bytes] = {}  # word -> its known n-gram ids, as int32 bytes
-
-    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def numbers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The term numbers of a batch, in text order, and where each text's start and end."""
         split = [text.split() for text in texts]
-        words = list(itertools.chain.from_iterable(split))
-        found = list(map(self._ids.get, words))
-        blobs = self._learn(words, found) if None in found else cast("list[bytes]", found)
-        ids = np.frombuffer(b"".join(blobs), dtype=_ID).copy()  # writable: sorting is in place
-        per_word = np.fromiter(map(len, blobs), np.int64, len(blobs)) // _ID.itemsize
-        ends = np.concatenate([[0], np.cumsum(per_word)])
-        word_ends = np.concatenate([[0], np.cumsum([len(s) for s in split], dtype=np.int64)])
-        return _csr(ids, ends[word_ends], self._width)
+        chunks = list(itertools.chain.from_iterable(split))
+        found = list(map(self._packed.get, chunks))
+        packed = self._learn(chunks, found) if None in found else cast("list[bytes]", found)
+        numbers = np.frombuffer(b"".join(packed), dtype=_ID).astype(np.int64)
+        per_chunk = np.fromiter(map(len, packed), np.int64, len(packed)) // _ID.itemsize
+        ends = np.concatenate([[0], np.cumsum(per_chunk)])
+        chunk_ends = np.concatenate([[0], np.cumsum([len(s) for s in split], dtype=np.int64)])
+        return numbers, ends[chunk_ends]
 
-    def _learn(self, words: list[str], blobs: list[bytes | None]) -> list[bytes]:
-        """``blobs`` with the ids of the words not remembered yet, looked up in one pass."""
-        new = list(dict.fromkeys(w for w, b in zip(words, blobs, strict=True) if b is None))
-        grams = [_padded_grams(f" {word} ", self._sizes) for word in new]
-        flat = list(itertools.chain.from_iterable(grams))
-        ids = np.fromiter(map(self._lookup, flat, itertools.repeat(-1)), _ID, len(flat))
-        known = ids >= 0
-        seen = np.concatenate([[0], np.cumsum(known)]) * _ID.itemsize
-        bounds = np.concatenate([[0], np.cumsum([len(g) for g in grams])])
-        data = ids[known].tobytes()
-        starts, ends = seen[bounds[:-1]].tolist(), seen[bounds[1:]].tolist()
-        learned = {w: data[a:b] for w, a, b in zip(new, starts, ends, strict=True)}
-        if len(self._ids) + len(learned) > self._max_words:
-            self._ids.clear()
-        self._ids.update(learned)
-        return [learned[w] if b is None else b for w, b in zip(words, blobs, strict=True)]
+    def _learn(self, chunks: list[str], found: list[bytes | None]) -> list[bytes]:
+        """``found`` completed by the chunks not remembered yet, looked up in one pass."""
+        new = list(dict.fromkeys(c for c, b in zip(chunks, found, strict=True) if b is None))
+        terms = [list(self.terms(chunk)) for chunk in new]
+        flat = list(itertools.chain.from_iterable(terms))
+        numbers = np.fromiter(map(self._lookup, flat, itertools.repeat(-1)), _ID, len(flat))
+        kept = numbers >= 0 if self._known_only else np.ones(len(numbers), dtype=bool)
+        offsets = np.concatenate([[0], np.cumsum(kept)]) * _ID.itemsize
+        bounds = np.concatenate([[0], np.cumsum([len(t) for t in terms], dtype=np.int64)])
+        data = numbers[kept].tobytes()
+        starts, ends = offsets[bounds[:-1]].tolist(), offsets[bounds[1:]].tolist()
+        learned = {c: data[a:b] for c, a, b in zip(new, starts, ends, strict=True)}
+        if len(self._packed) + len(learned) > self._max_chunks:
+            self._packed.clear()
+        self._packed.update(learned)
+        return [learned[c] if b is None else b for c, b in zip(chunks, found, strict=True)]
 
     @property
-    def remembered_words(self) -> int:
-        return len(self._ids)
+    def remembered(self) -> int:
+        return len(self._packed)
 
 
-class WordCounts:
-    """Token (and adjacent token pair) counts, every lookup of a batch in one pass.
+def _csr(rows: np.ndarray, ids: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    known = ids >= 0
+    ones = np.ones(int(known.sum()), dtype=np.float64)
+    counts = sp.coo_matrix((ones, (rows[known], ids[known])), shape=shape)
+    return counts.tocsr()  # sums repeated terms into counts, indices sorted per row
 
-    A bigram term ``"a b"`` is looked up as the pair ``("a", "b")``, which saves building its
-    string; that is the same lookup as long as no token holds a space, which is checked.
+
+class CharWbCounts(_ChunkNumbers):
+    """``char_wb`` n-gram counts; each word's known n-gram ids are remembered."""
+
+    def __init__(
+        self, vocabulary: Mapping[str, int], low: int, high: int, *, max_chunks: int = MAX_CHUNKS
+    ) -> None:
+        super().__init__(vocabulary, known_only=True, max_chunks=max_chunks)
+        self._width = len(vocabulary)
+        self._sizes = range(low, high + 1)
+
+    def terms(self, chunk: str) -> list[str]:
+        return _padded_grams(f" {chunk} ", self._sizes)
+
+    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
+        ids, bounds = self.numbers(texts)
+        rows = np.repeat(np.arange(len(texts)), np.diff(bounds))
+        return _csr(rows, ids, (len(texts), self._width))
+
+
+class WordCounts(_ChunkNumbers):
+    """Counts of ``TOKEN_PATTERN`` tokens (and adjacent pairs), each chunk tokenized once.
+
+    Every token of a term gets a number; a text's pairs of numbers are looked up among the
+    bigram terms' pairs with numpy. Tokens hold no whitespace, so ``"a b"`` is the pair
+    ``(a, b)`` and nothing else.
     """
 
     def __init__(
-        self, vocabulary: Mapping[str, int], pattern: re.Pattern[str], *, bigrams: bool
+        self, vocabulary: Mapping[str, int], *, bigrams: bool, max_chunks: int = MAX_CHUNKS
     ) -> None:
-        self._lookup = vocabulary.get
+        split = (term.split(" ") for term in vocabulary if " " in term) if bigrams else ()
+        pairs = [pair for pair in split if len(pair) == 2]
+        singles = [term for term in vocabulary if " " not in term]
+        tokens = dict.fromkeys(itertools.chain(singles, *pairs))
+        numbering = {token: n for n, token in enumerate(tokens)}
+        super().__init__(numbering, known_only=False, max_chunks=max_chunks)
         self._width = len(vocabulary)
-        self._findall = pattern.findall
-        self._bigrams = bigrams
-        self._pairs: dict[tuple[str, ...], int] = {}
-        if bigrams:
-            terms = vocabulary.items()
-            self._pairs = {tuple(term.split(" ", 1)): i for term, i in terms if " " in term}
+        # Token number -> unigram id; the extra last slot answers -1 for an unknown token.
+        self._unigram = np.full(len(numbering) + 1, -1, dtype=np.int64)
+        self._unigram[[numbering[t] for t in singles]] = [vocabulary[t] for t in singles]
+        self._base = len(numbering)
+        keys = np.array([numbering[a] * self._base + numbering[b] for a, b in pairs], np.int64)
+        order = np.argsort(keys)
+        self._pair_keys = keys[order]
+        ids = np.array([vocabulary[f"{a} {b}"] for a, b in pairs], dtype=np.int64)
+        self._pair_ids = ids[order]
+
+    def terms(self, chunk: str) -> list[str]:
+        tokens: list[str] = _TOKENS.findall(chunk)
+        return tokens
 
     def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
-        tokens: list[list[str]] = list(map(self._findall, texts))
-        lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
-        flat = list(itertools.chain.from_iterable(tokens))
-        rows = np.repeat(np.arange(len(texts)), lengths)
-        ids = np.fromiter(map(self._lookup, flat, itertools.repeat(-1)), np.int64, len(flat))
-        if self._bigrams and len(flat) > 1:
-            bigram_ids = self._bigram_ids(flat)
-            starts = np.cumsum(lengths)[:-1]
-            # The pair of a text's last token and the next text's first is no bigram.
-            bigram_ids[starts[(starts > 0) & (starts < len(flat))] - 1] = -1
-            ids = np.concatenate([ids, bigram_ids])
+        numbers, bounds = self.numbers(texts)
+        rows = np.repeat(np.arange(len(texts)), np.diff(bounds))
+        ids = self._unigram[numbers]
+        if len(self._pair_ids) and len(numbers) > 1:
+            ids = np.concatenate([ids, self._pairs(numbers, bounds)])
             rows = np.concatenate([rows, rows[:-1]])
-        known = ids >= 0
-        shape = (len(texts), self._width)
-        counts = sp.coo_matrix((np.ones(int(known.sum())), (rows[known], ids[known])), shape)
-        return counts.tocsr()  # sums repeated terms into counts, indices sorted per row
+        return _csr(rows, ids, (len(texts), self._width))
 
-    def _bigram_ids(self, flat: list[str]) -> np.ndarray:
-        n = len(flat) - 1
-        if " " in "\n".join(flat):  # a token with a space: only the joined string is exact
-            joined = map(" ".join, itertools.pairwise(flat))
-            return np.fromiter(map(self._lookup, joined, itertools.repeat(-1)), np.int64, n)
-        pairs = itertools.pairwise(flat)
-        return np.fromiter(map(self._pairs.get, pairs, itertools.repeat(-1)), np.int64, n)
+    def _pairs(self, numbers: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """The bigram id of each adjacent pair of tokens (-1: none, or across two texts)."""
+        first, second = numbers[:-1], numbers[1:]
+        keys = first * self._base + second
+        at = np.minimum(np.searchsorted(self._pair_keys, keys), len(self._pair_keys) - 1)
+        found = (first >= 0) & (second >= 0) & (self._pair_keys[at] == keys)
+        starts = bounds[1:-1]
+        found[starts[(starts > 0) & (starts < len(numbers))] - 1] = False
+        return np.where(found, self._pair_ids[at], -1)
