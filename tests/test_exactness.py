@@ -1,4 +1,4 @@
-"""The fast term counts and language evidence are exactly what the plain ways compute."""
+"""The fast paths of classification compute exactly what the plain ways compute."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from routing.features import normalize, vectorizers
 from routing.models import Taxonomy, Urgency
 from routing.ngrams import TOKEN_PATTERN, CharWbCounts, WordCounts, char_wb_ngrams, term_counts
 from routing.tagger import Tagger
-from routing.urgency import UrgencyPolicy
+from routing.urgency import KeywordRule, UrgencyAssessor, UrgencyPolicy
 from tests.factories import T0, mention, minutes, shared_data
 from tests.test_classifier import synthetic_set
 
@@ -167,3 +167,47 @@ def test_tags_are_those_of_the_sklearn_counting_path() -> None:
     # Then every classification is the same, confidences included
     assert tagged[0] == tagged[1]
     assert tagged[2] == tagged[3]
+
+
+KEYWORD_PIECES = ["caught fire", "on  fire", "on\tfire", "fire", "hacked", "the press", "@fraud",
+                  "#scam", "injured", "lawyers", "in brand", "de pers", "smoke", "legal action now",
+                  "legal action nowhere", "x-ray", "o'neil", "gehackt", "sue", "pursue",
+                  "court!"]  # fmt: skip
+POLICIES = [
+    UrgencyPolicy(),
+    UrgencyPolicy(
+        keywords={
+            "legal": KeywordRule(at_least=Urgency.HIGH, words=["legal action now*", "x-ray"]),
+            "press": KeywordRule(at_least=Urgency.CRITICAL, words=["o'neil", "the   press"]),
+        }
+    ),
+]
+
+
+def plain_keywords(assessor: UrgencyAssessor, text: str) -> list[tuple[str, str]]:
+    """The first keyword of each kind the plain way: the whole-text pattern over every text."""
+    assert assessor._keywords is not None
+    first: dict[str, str] = {}
+    for found in assessor._keywords.finditer(text.lower()):
+        for name, pattern in assessor._kinds:
+            if name not in first and pattern.match(found.group()):
+                first[name] = " ".join(found.group().split())
+    return [(name, first[name]) for name, _ in assessor._kinds if name in first]
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@settings(max_examples=150)
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(KEYWORD_PIECES + WHITESPACE[:8]) | st.text(max_size=4)).map(
+            "".join
+        ),
+        max_size=8,
+    )
+)
+def test_keywords_found_are_those_of_the_whole_text_pattern(
+    policy: UrgencyPolicy, texts: list[str]
+) -> None:
+    assessor = UrgencyAssessor(policy)
+    for text in [*texts, *texts]:  # the second time from the memory of chunks
+        assert assessor._keywords_in(text) == plain_keywords(assessor, text)
