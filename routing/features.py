@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing.ngrams import TOKEN_PATTERN, Counts, term_counts
+from routing.ngrams import MAX_CHUNKS, TOKEN_PATTERN, Chunks, Counts, chunks_of, term_counts
 
-__all__ = ["TOKEN_PATTERN", "normalize", "tfidf", "vectorizers"]
+__all__ = ["TOKEN_PATTERN", "NormalizedChunks", "normalize", "tfidf", "vectorizers", "weigh"]
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
@@ -43,17 +44,57 @@ def tfidf(
 ) -> sp.csr_matrix:
     """``vectorizer.transform(texts)`` for our settings (sublinear tf, idf, l2), minus its checks.
 
-    sklearn's per-call validation costs more than the arithmetic for small batches. ``counts``
-    counts the terms (``term_counts(vectorizer)`` when not given; keep one to reuse its memory).
+    ``counts`` counts the terms (``term_counts(vectorizer)`` when not given; keep one to reuse
+    what it remembers).
     """
-    matrix = (counts if counts is not None else term_counts(vectorizer))(texts)
+    return weigh(vectorizer, (counts if counts is not None else term_counts(vectorizer))(texts))
+
+
+def weigh(vectorizer: TfidfVectorizer, matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Term counts (sorted indices) as ``vectorizer``'s TF-IDF rows, in place.
+
+    sklearn's per-call validation costs more than the arithmetic for small batches.
+    """
+    n = matrix.shape[0]
     data = matrix.data
     np.log(data, out=data)
     data += 1.0
     data *= vectorizer.idf_[matrix.indices]
     lengths = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(len(texts)), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+    rows = np.repeat(np.arange(n), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     norms[norms == 0.0] = 1.0
     data /= np.repeat(norms, lengths)
     return matrix
+
+
+class NormalizedChunks:
+    """The chunks of each ``normalize(text)`` of a batch; each raw chunk is normalized once.
+
+    Lowercasing and folding URLs, handles and digits never reach across whitespace, so the
+    chunks of a normalized text are its raw chunks' normalized chunks, in turn.
+    """
+
+    def __init__(self, *, max_chunks: int = MAX_CHUNKS) -> None:
+        self._max_chunks = max_chunks
+        self._normalized: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, texts: Sequence[str]) -> Chunks:
+        raw = chunks_of(texts)
+        found = list(map(self._normalized.get, raw.flat))
+        parts = self._learn(raw.flat, found) if None in found else cast("list[tuple[str]]", found)
+        sizes = np.fromiter(map(len, parts), np.int64, len(parts))
+        bounds = np.concatenate([[0], np.cumsum(sizes)])[
+            np.concatenate([[0], np.cumsum(raw.per_text, dtype=np.int64)])
+        ]
+        return Chunks(list(itertools.chain.from_iterable(parts)), np.diff(bounds).tolist())
+
+    def _learn(
+        self, chunks: list[str], found: list[tuple[str, ...] | None]
+    ) -> list[tuple[str, ...]]:
+        learned = {c: tuple(normalize(c).split()) for c, f in zip(chunks, found, strict=True)
+                   if f is None}  # fmt: skip
+        if len(self._normalized) + len(learned) > self._max_chunks:
+            self._normalized.clear()
+        self._normalized.update(learned)
+        return [learned[c] if f is None else f for c, f in zip(chunks, found, strict=True)]

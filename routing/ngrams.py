@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,9 +22,12 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 __all__ = [
     "TOKEN_PATTERN",
     "CharWbCounts",
+    "ChunkCounts",
+    "Chunks",
     "Counts",
     "WordCounts",
     "char_wb_ngrams",
+    "chunks_of",
     "term_counts",
 ]
 
@@ -70,7 +73,24 @@ def _padded_grams(padded: str, sizes: range) -> list[str]:
     return grams
 
 
-class _ChunkNumbers:
+class Chunks(NamedTuple):
+    """A batch's whitespace-separated chunks in order, and how many of them each text has."""
+
+    flat: list[str]
+    per_text: list[int]
+
+
+def chunks_of(texts: Sequence[str]) -> Chunks:
+    split = [text.split() for text in texts]
+    return Chunks(list(itertools.chain.from_iterable(split)), [len(s) for s in split])
+
+
+def _ends(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """0 and the running totals of ``sizes``: where each part starts, and the last one ends."""
+    return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+
+class ChunkCounts:
     """A bounded memory of chunk -> the numbers of its terms, packed as int32 bytes."""
 
     def __init__(self, numbering: Mapping[str, int], *, known_only: bool, max_chunks: int) -> None:
@@ -82,17 +102,20 @@ class _ChunkNumbers:
     def terms(self, chunk: str) -> Iterable[str]:
         raise NotImplementedError
 
-    def numbers(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.count(chunks_of(texts))
+
+    def count(self, chunks: Chunks) -> sp.csr_matrix:
+        """The counts of a batch given as its chunks."""
+        raise NotImplementedError
+
+    def numbers(self, chunks: Chunks) -> tuple[np.ndarray, np.ndarray]:
         """The term numbers of a batch, in text order, and where each text's start and end."""
-        split = [text.split() for text in texts]
-        chunks = list(itertools.chain.from_iterable(split))
-        found = list(map(self._packed.get, chunks))
-        packed = self._learn(chunks, found) if None in found else cast("list[bytes]", found)
+        found = list(map(self._packed.get, chunks.flat))
+        packed = self._learn(chunks.flat, found) if None in found else cast("list[bytes]", found)
         numbers = np.frombuffer(b"".join(packed), dtype=_ID).astype(np.int64)
         per_chunk = np.fromiter(map(len, packed), np.int64, len(packed)) // _ID.itemsize
-        ends = np.concatenate([[0], np.cumsum(per_chunk)])
-        chunk_ends = np.concatenate([[0], np.cumsum([len(s) for s in split], dtype=np.int64)])
-        return numbers, ends[chunk_ends]
+        return numbers, _ends(per_chunk)[_ends(chunks.per_text)]
 
     def _learn(self, chunks: list[str], found: list[bytes | None]) -> list[bytes]:
         """``found`` completed by the chunks not remembered yet, looked up in one pass."""
@@ -123,7 +146,7 @@ def _csr(rows: np.ndarray, ids: np.ndarray, shape: tuple[int, int]) -> sp.csr_ma
     return counts.tocsr()  # sums repeated terms into counts, indices sorted per row
 
 
-class CharWbCounts(_ChunkNumbers):
+class CharWbCounts(ChunkCounts):
     """``char_wb`` n-gram counts; each word's known n-gram ids are remembered."""
 
     def __init__(
@@ -136,13 +159,14 @@ class CharWbCounts(_ChunkNumbers):
     def terms(self, chunk: str) -> list[str]:
         return _padded_grams(f" {chunk} ", self._sizes)
 
-    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
-        ids, bounds = self.numbers(texts)
-        rows = np.repeat(np.arange(len(texts)), np.diff(bounds))
-        return _csr(rows, ids, (len(texts), self._width))
+    def count(self, chunks: Chunks) -> sp.csr_matrix:
+        ids, bounds = self.numbers(chunks)
+        n = len(chunks.per_text)
+        rows = np.repeat(np.arange(n), np.diff(bounds))
+        return _csr(rows, ids, (n, self._width))
 
 
-class WordCounts(_ChunkNumbers):
+class WordCounts(ChunkCounts):
     """Counts of ``TOKEN_PATTERN`` tokens (and adjacent pairs), each chunk tokenized once.
 
     Every token of a term gets a number; a text's pairs of numbers are looked up among the
@@ -174,14 +198,15 @@ class WordCounts(_ChunkNumbers):
         tokens: list[str] = _TOKENS.findall(chunk)
         return tokens
 
-    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
-        numbers, bounds = self.numbers(texts)
-        rows = np.repeat(np.arange(len(texts)), np.diff(bounds))
+    def count(self, chunks: Chunks) -> sp.csr_matrix:
+        numbers, bounds = self.numbers(chunks)
+        n = len(chunks.per_text)
+        rows = np.repeat(np.arange(n), np.diff(bounds))
         ids = self._unigram[numbers]
         if len(self._pair_ids) and len(numbers) > 1:
             ids = np.concatenate([ids, self._pairs(numbers, bounds)])
             rows = np.concatenate([rows, rows[:-1]])
-        return _csr(rows, ids, (len(texts), self._width))
+        return _csr(rows, ids, (n, self._width))
 
     def _pairs(self, numbers: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """The bigram id of each adjacent pair of tokens (-1: none, or across two texts)."""

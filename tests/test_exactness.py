@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from connectors.datasets import airline_tweets
 from routing import language
 from routing.classifier import MentionClassifier
-from routing.features import normalize, vectorizers
+from routing.features import NormalizedChunks, normalize, vectorizers
 from routing.models import Taxonomy, Urgency
 from routing.ngrams import TOKEN_PATTERN, CharWbCounts, WordCounts, char_wb_ngrams, term_counts
 from routing.tagger import Tagger
@@ -113,6 +113,42 @@ def test_other_token_patterns_count_the_sklearn_way() -> None:
     counter = term_counts(vectorizer)
     assert not isinstance(counter, WordCounts)
     same_csr(counter(CORPUS), CountVectorizer.transform(vectorizer, CORPUS))
+
+
+# URLs, handles, digits (any script) and letters whose lowercase depends on their neighbours.
+NORMALIZE_PIECES = ["https://t.co/x1", "http://a.b/@c", "www.x.nl/ab", "@United", "@a@b",
+                    "#Ab12", "Flight 123", "٣٤", "ΟΔΟΣ", "ΑΣ.", "Σ", "İstanbul", "ǅ", "ẞ", "ﬃ",
+                    "<url>"]  # fmt: skip
+
+
+def test_lowercasing_keeps_whitespace_where_it_was() -> None:
+    for c in map(chr, range(0x110000)):
+        lowered = c.lower()
+        if c.isspace():
+            assert lowered.isspace()
+        else:
+            assert not any(x.isspace() for x in lowered)
+
+
+@given(
+    batches=st.lists(
+        st.lists(
+            st.lists(st.sampled_from(NORMALIZE_PIECES + WHITESPACE[:10]) | st.text(max_size=4)).map(
+                "".join
+            ),
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_normalized_chunks_are_those_of_the_normalized_texts(batches: list[list[str]]) -> None:
+    chunker = NormalizedChunks(max_chunks=5)  # the memory starts afresh often
+    for texts in batches:
+        chunks = chunker(texts)
+        split = [normalize(t).split() for t in texts]
+        assert chunks.per_text == [len(s) for s in split]
+        assert chunks.flat == [chunk for s in split for chunk in s]
 
 
 def reference_scores(text: str) -> list[float]:
