@@ -160,10 +160,12 @@ class CharWbCounts(ChunkCounts):
         return _padded_grams(f" {chunk} ", self._sizes)
 
     def count(self, chunks: Chunks) -> sp.csr_matrix:
-        ids, bounds = self.numbers(chunks)
-        n = len(chunks.per_text)
-        rows = np.repeat(np.arange(n), np.diff(bounds))
-        return _csr(rows, ids, (n, self._width))
+        ids, bounds = self.numbers(chunks)  # all known, already grouped by text
+        ones = np.ones(len(ids), dtype=np.float64)
+        shape = (len(chunks.per_text), self._width)
+        counts = sp.csr_matrix((ones, ids, bounds), shape=shape)
+        counts.sum_duplicates()  # as tocsr() leaves them: repeats summed, indices sorted
+        return counts
 
 
 class WordCounts(ChunkCounts):
