@@ -11,7 +11,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing.ngrams import MAX_CHUNKS, TOKEN_PATTERN, Chunks, Counts, chunks_of, term_counts
+from routing.ngrams import (
+    MAX_CHUNKS,
+    TOKEN_PATTERN,
+    Chunks,
+    Counts,
+    chunks_of,
+    ends,
+    term_counts,
+)
 
 __all__ = ["TOKEN_PATTERN", "NormalizedChunks", "normalize", "tfidf", "vectorizers", "weigh"]
 
@@ -68,6 +76,9 @@ def weigh(vectorizer: TfidfVectorizer, matrix: sp.csr_matrix) -> sp.csr_matrix:
     return matrix
 
 
+Parts = tuple[str, ...]
+
+
 class NormalizedChunks:
     """The chunks of each ``normalize(text)`` of a batch; each raw chunk is normalized once.
 
@@ -77,23 +88,19 @@ class NormalizedChunks:
 
     def __init__(self, *, max_chunks: int = MAX_CHUNKS) -> None:
         self._max_chunks = max_chunks
-        self._normalized: dict[str, tuple[str, ...]] = {}
+        self._normalized: dict[str, Parts] = {}
 
     def __call__(self, texts: Sequence[str]) -> Chunks:
         raw = chunks_of(texts)
         found = list(map(self._normalized.get, raw.flat))
-        parts = self._learn(raw.flat, found) if None in found else cast("list[tuple[str]]", found)
+        parts = self._learn(raw.flat, found) if None in found else cast("list[Parts]", found)
         sizes = np.fromiter(map(len, parts), np.int64, len(parts))
-        bounds = np.concatenate([[0], np.cumsum(sizes)])[
-            np.concatenate([[0], np.cumsum(raw.per_text, dtype=np.int64)])
-        ]
+        bounds = ends(sizes)[ends(raw.per_text)]  # where each text's normalized chunks end
         return Chunks(list(itertools.chain.from_iterable(parts)), np.diff(bounds).tolist())
 
-    def _learn(
-        self, chunks: list[str], found: list[tuple[str, ...] | None]
-    ) -> list[tuple[str, ...]]:
-        learned = {c: tuple(normalize(c).split()) for c, f in zip(chunks, found, strict=True)
-                   if f is None}  # fmt: skip
+    def _learn(self, chunks: list[str], found: list[Parts | None]) -> list[Parts]:
+        missing = (c for c, f in zip(chunks, found, strict=True) if f is None)
+        learned = {c: tuple(normalize(c).split()) for c in missing}
         if len(self._normalized) + len(learned) > self._max_chunks:
             self._normalized.clear()
         self._normalized.update(learned)

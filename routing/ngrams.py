@@ -28,6 +28,7 @@ __all__ = [
     "WordCounts",
     "char_wb_ngrams",
     "chunks_of",
+    "ends",
     "term_counts",
 ]
 
@@ -81,17 +82,21 @@ class Chunks(NamedTuple):
 
 
 def chunks_of(texts: Sequence[str]) -> Chunks:
+    """The whitespace-separated chunks of ``texts``, as ``str.split()`` gives them."""
     split = [text.split() for text in texts]
     return Chunks(list(itertools.chain.from_iterable(split)), [len(s) for s in split])
 
 
-def _ends(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+def ends(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
     """0 and the running totals of ``sizes``: where each part starts, and the last one ends."""
     return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
 
 
 class ChunkCounts:
-    """A bounded memory of chunk -> the numbers of its terms, packed as int32 bytes."""
+    """Counts terms chunk by chunk, remembering each chunk's term numbers (as int32 bytes).
+
+    The memory holds up to ``max_chunks`` chunks, then starts afresh: counts never depend on it.
+    """
 
     def __init__(self, numbering: Mapping[str, int], *, known_only: bool, max_chunks: int) -> None:
         self._lookup = numbering.get
@@ -115,7 +120,7 @@ class ChunkCounts:
         packed = self._learn(chunks.flat, found) if None in found else cast("list[bytes]", found)
         numbers = np.frombuffer(b"".join(packed), dtype=_ID).astype(np.int64)
         per_chunk = np.fromiter(map(len, packed), np.int64, len(packed)) // _ID.itemsize
-        return numbers, _ends(per_chunk)[_ends(chunks.per_text)]
+        return numbers, ends(per_chunk)[ends(chunks.per_text)]
 
     def _learn(self, chunks: list[str], found: list[bytes | None]) -> list[bytes]:
         """``found`` completed by the chunks not remembered yet, looked up in one pass."""
@@ -124,19 +129,15 @@ class ChunkCounts:
         flat = list(itertools.chain.from_iterable(terms))
         numbers = np.fromiter(map(self._lookup, flat, itertools.repeat(-1)), _ID, len(flat))
         kept = numbers >= 0 if self._known_only else np.ones(len(numbers), dtype=bool)
-        offsets = np.concatenate([[0], np.cumsum(kept)]) * _ID.itemsize
-        bounds = np.concatenate([[0], np.cumsum([len(t) for t in terms], dtype=np.int64)])
+        offsets = ends(kept) * _ID.itemsize  # byte offsets of the kept numbers
+        bounds = ends([len(t) for t in terms])
         data = numbers[kept].tobytes()
-        starts, ends = offsets[bounds[:-1]].tolist(), offsets[bounds[1:]].tolist()
-        learned = {c: data[a:b] for c, a, b in zip(new, starts, ends, strict=True)}
+        starts, stops = offsets[bounds[:-1]].tolist(), offsets[bounds[1:]].tolist()
+        learned = {c: data[a:b] for c, a, b in zip(new, starts, stops, strict=True)}
         if len(self._packed) + len(learned) > self._max_chunks:
             self._packed.clear()
         self._packed.update(learned)
         return [learned[c] if b is None else b for c, b in zip(chunks, found, strict=True)]
-
-    @property
-    def remembered(self) -> int:
-        return len(self._packed)
 
 
 def _csr(rows: np.ndarray, ids: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
