@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from routing.errors import ModelFormatError, TrainingDataError
-from routing.features import normalize, tfidf, vectorizers
+from routing.features import NormalizedChunks, normalize, tfidf, vectorizers, weigh
 from routing.modelformat import FORMAT_NAME, FORMAT_VERSION, library_versions, pack, unpack
+from routing.ngrams import ChunkCounts, term_counts
 
 # A temperature outside these bounds means the scores carry no usable signal either way.
 _LOG_T_BOUNDS = (float(np.log(1e-3)), float(np.log(1e2)))
@@ -203,7 +203,10 @@ class MentionClassifier:
     ) -> None:
         self._word = word
         self._char = char
-        self._token_regex = re.compile(word.token_pattern)
+        # The counters remember each word's n-grams: one pair per classifier, reused per batch.
+        self._word_counts = term_counts(word)
+        self._char_counts = term_counts(char)
+        self._chunks = NormalizedChunks()
         self._models = dict(models)
         self.heads: dict[str, list[str]] = {
             head: [str(c) for c in model.classes_] for head, model in self._models.items()
@@ -270,16 +273,23 @@ class MentionClassifier:
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The shared feature matrix of a batch, one row per text."""
+        return sp.hstack(self._blocks(texts), format="csr")
+
+    def _blocks(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The word and the character TF-IDF rows of a batch."""
+        word, char = self._word_counts, self._char_counts
+        if isinstance(word, ChunkCounts) and isinstance(char, ChunkCounts):
+            chunks = self._chunks(texts)  # both count from the same normalized chunks
+            return weigh(self._word, word.count(chunks)), weigh(self._char, char.count(chunks))
         normalized = [normalize(t) for t in texts]
-        blocks = [tfidf(self._word, normalized, self._token_regex), tfidf(self._char, normalized)]
-        return sp.hstack(blocks, format="csr")
+        return tfidf(self._word, normalized, word), tfidf(self._char, normalized, char)
 
     def scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Head -> raw linear scores, one column per class (as the SVMs' decision_function)."""
-        normalized = [normalize(t) for t in texts]
+        word, char = self._blocks(texts)
         # Two products instead of one over a stacked matrix: hstack costs more than it saves.
-        scores = tfidf(self._word, normalized, self._token_regex) @ self._word_weights
-        scores += tfidf(self._char, normalized) @ self._char_weights
+        scores = word @ self._word_weights
+        scores += char @ self._char_weights
         scores += self._bias
         return {head: scores[:, part] for head, part in self._slices.items()}
 

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["TOKEN_PATTERN", "normalize", "tfidf", "vectorizers"]
+from routing.ngrams import (
+    MAX_CHUNKS,
+    TOKEN_PATTERN,
+    Chunks,
+    Counts,
+    chunks_of,
+    ends,
+    term_counts,
+)
+
+__all__ = ["TOKEN_PATTERN", "NormalizedChunks", "normalize", "tfidf", "vectorizers", "weigh"]
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
 _DIGITS = re.compile(r"\d+")
-# Placeholders survive as single tokens; hashtags keep their "#"; "!" and "?" and emoji carry tone.
-# A regex (not a tokenizer function) keeps code references out of the model file.
-TOKEN_PATTERN = r"<url>|<user>|#?\w+|[!?]|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
 # Above this size rare n-grams are noise that bloats the model; below it they may be all we have.
 _MIN_DF_THRESHOLD = 500
 
@@ -40,72 +48,60 @@ def vectorizers(
 
 
 def tfidf(
-    vectorizer: TfidfVectorizer, texts: list[str], tokens: re.Pattern[str] | None = None
+    vectorizer: TfidfVectorizer, texts: Sequence[str], counts: Counts | None = None
 ) -> sp.csr_matrix:
     """``vectorizer.transform(texts)`` for our settings (sublinear tf, idf, l2), minus its checks.
 
+    ``counts`` counts the terms (``term_counts(vectorizer)`` when not given; keep one to reuse
+    what it remembers).
+    """
+    return weigh(vectorizer, (counts if counts is not None else term_counts(vectorizer))(texts))
+
+
+def weigh(vectorizer: TfidfVectorizer, matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Term counts (sorted indices) as ``vectorizer``'s TF-IDF rows, in place.
+
     sklearn's per-call validation costs more than the arithmetic for small batches.
     """
-    matrix = _counts(vectorizer, texts, tokens)
+    n = matrix.shape[0]
     data = matrix.data
     np.log(data, out=data)
     data += 1.0
     data *= vectorizer.idf_[matrix.indices]
     lengths = np.diff(matrix.indptr)
-    rows = np.repeat(np.arange(len(texts)), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+    rows = np.repeat(np.arange(n), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     norms[norms == 0.0] = 1.0
     data /= np.repeat(norms, lengths)
     return matrix
 
 
-def _counts(
-    vectorizer: TfidfVectorizer, texts: list[str], tokens: re.Pattern[str] | None
-) -> sp.csr_matrix:
-    """The term counts of ``texts``, as ``CountVectorizer.transform`` gives them, but faster.
+Parts = tuple[str, ...]
 
-    sklearn's analyzers append n-grams one by one; list comprehensions and one lookup pass
-    over the whole batch do the same work in about half the time.
+
+class NormalizedChunks:
+    """The chunks of each ``normalize(text)`` of a batch; each raw chunk is normalized once.
+
+    Lowercasing and folding URLs, handles and digits never reach across whitespace, so the
+    chunks of a normalized text are its raw chunks' normalized chunks, in turn.
     """
-    low, high = vectorizer.ngram_range
-    if vectorizer.analyzer == "char_wb":
-        grams = [_char_wb_grams(text, low, high) for text in texts]
-    elif vectorizer.analyzer == "word" and tokens is not None and high <= 2:
-        grams = [_word_grams(tokens, text, high) for text in texts]
-    else:
-        return CountVectorizer.transform(vectorizer, texts)
-    # One lookup pass over the whole batch; -1 marks a term outside the vocabulary.
-    flat = list(itertools.chain.from_iterable(grams))
-    misses = itertools.repeat(-1, len(flat))
-    lookup = vectorizer.vocabulary_.get
-    ids = np.fromiter(map(lookup, flat, misses), np.int64, len(flat))
-    rows = np.repeat(np.arange(len(texts)), [len(doc) for doc in grams])
-    known = ids >= 0
-    ones = np.ones(int(known.sum()), dtype=np.float64)
-    shape = (len(texts), len(vectorizer.vocabulary_))
-    matrix = sp.coo_matrix((ones, (rows[known], ids[known])), shape=shape)
-    return matrix.tocsr()  # sums repeated terms into counts, indices sorted per row
 
+    def __init__(self, *, max_chunks: int = MAX_CHUNKS) -> None:
+        self._max_chunks = max_chunks
+        self._normalized: dict[str, Parts] = {}
 
-def _char_wb_grams(text: str, low: int, high: int) -> list[str]:
-    padded = [f" {word} " for word in text.split()]
-    sizes = range(low, high + 1)
-    # A word longer than every n-gram gives all its n-grams; one comprehension does them all.
-    grams = [
-        p[i : i + n] for p in padded if len(p) > high for n in sizes for i in range(len(p) - n + 1)
-    ]
-    for p in padded:
-        if len(p) <= high:
-            for n in sizes:
-                if len(p) <= n:  # a short word counts once, whole
-                    grams.append(p)
-                    break
-                grams.extend([p[i : i + n] for i in range(len(p) - n + 1)])
-    return grams
+    def __call__(self, texts: Sequence[str]) -> Chunks:
+        raw = chunks_of(texts)
+        found = list(map(self._normalized.get, raw.flat))
+        parts = self._learn(raw.flat, found) if None in found else cast("list[Parts]", found)
+        sizes = np.fromiter(map(len, parts), np.int64, len(parts))
+        bounds = ends(sizes)[ends(raw.per_text)]  # where each text's normalized chunks end
+        return Chunks(list(itertools.chain.from_iterable(parts)), np.diff(bounds).tolist())
 
-
-def _word_grams(pattern: re.Pattern[str], text: str, high: int) -> list[str]:
-    tokens: list[str] = pattern.findall(text)
-    if high == 2:
-        return [*tokens, *[f"{a} {b}" for a, b in itertools.pairwise(tokens)]]
-    return tokens
+    def _learn(self, chunks: list[str], found: list[Parts | None]) -> list[Parts]:
+        missing = (c for c, f in zip(chunks, found, strict=True) if f is None)
+        learned = {c: tuple(normalize(c).split()) for c in missing}
+        if len(self._normalized) + len(learned) > self._max_chunks:
+            self._normalized.clear()
+        self._normalized.update(learned)
+        return [learned[c] if f is None else f for c, f in zip(chunks, found, strict=True)]

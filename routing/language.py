@@ -133,15 +133,39 @@ def language_scores(text: str) -> dict[str, float]:
 
 
 def _scores(text: str) -> list[float]:
-    words = _WORD.findall(text.lower())
+    # Function words first, then the letter patterns in text order: the float sums (and so
+    # every tie and confidence) depend on that order.
     scores = [0.0] * len(LANGUAGES)
-    for word in words:
-        for position in _WORD_LANGUAGES.get(word, ()):
+    votes: list[tuple[int, float]] = []
+    for hits, voted in [_MEMO.get(chunk) or _learn(chunk) for chunk in text.lower().split()]:
+        for position in hits:
             scores[position] += 1.0
-    for pattern in _PATTERN.findall(" ".join(words)):
-        for position, weight in _PATTERN_VOTES[pattern]:
-            scores[position] += weight
+        votes += voted
+    for position, weight in votes:
+        scores[position] += weight
     return scores
+
+
+# Whitespace-separated chunks remembered before the memory starts afresh (~0.3 kB each).
+_MAX_CHUNKS = 65_536
+_Evidence = tuple[tuple[int, ...], tuple[tuple[int, float], ...]]
+_MEMO: dict[str, _Evidence] = {}
+
+
+def _learn(chunk: str) -> _Evidence:
+    """The function-word hits and pattern votes of one lowercase chunk, in text order.
+
+    No word, URL, handle or pattern spans whitespace, so a text's evidence is its chunks'
+    evidence in turn; posts repeat chunks a lot, so each is scored once.
+    """
+    words = _WORD.findall(chunk)
+    hits = tuple(position for word in words for position in _WORD_LANGUAGES.get(word, ()))
+    patterns = _PATTERN.findall(" ".join(words))
+    evidence = (hits, tuple(vote for pattern in patterns for vote in _PATTERN_VOTES[pattern]))
+    if len(_MEMO) >= _MAX_CHUNKS:
+        _MEMO.clear()
+    _MEMO[chunk] = evidence
+    return evidence
 
 
 def detect_language(text: str) -> tuple[str, float]:

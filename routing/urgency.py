@@ -157,11 +157,30 @@ def _whole_words(body: str) -> re.Pattern[str]:
 
 
 _LEVELS = tuple(Urgency)
+_ZERO = timedelta(0)
+# Chunks of text remembered as holding a keyword or not, before the memory starts afresh.
+_MAX_CHUNKS = 65_536
 
 
-def _step(level: Urgency, rule: Raise) -> Urgency:
-    target = min(level.rank + rule.steps, rule.max.rank)
-    return _LEVELS[max(level.rank, target)]
+def _steps(rule: Raise) -> tuple[Urgency, ...]:
+    """Rank -> the level ``rule`` raises it to: ``steps`` more, never above ``max``, never down."""
+    return tuple(
+        _LEVELS[max(level.rank, min(level.rank + rule.steps, rule.max.rank))] for level in _LEVELS
+    )
+
+
+def _candidates(rules: dict[str, KeywordRule]) -> re.Pattern[str] | None:
+    """What a chunk of text (no whitespace) holds when a keyword match may touch it.
+
+    A one-word keyword lies inside a chunk; a keyword of several words ends at the start of
+    a chunk with its last word. A text with no such chunk holds no keyword at all.
+    """
+    single = [_atoms(w) for rule in rules.values() for w in rule.words if " " not in w]
+    last = [_atoms(w.split()[-1]) for rule in rules.values() for w in rule.words if " " in w]
+    parts = ([r"(?<![\w@])" + _trie(single)] if single else []) + (
+        [r"\A" + _trie(last)] if last else []
+    )
+    return re.compile("(?:" + "|".join(parts) + r")(?!\w)") if parts else None
 
 
 class _Levels:
@@ -176,9 +195,9 @@ class _Levels:
         if at_least.rank > self.base.rank:
             self.reasons.append(reason)
 
-    def lift(self, reason: str, rule: Raise) -> None:
-        self.level = _step(self.level, rule)
-        if _step(self.base, rule) is not self.base:
+    def lift(self, reason: str, steps: tuple[Urgency, ...]) -> None:
+        self.level = steps[self.level.rank]
+        if steps[self.base.rank] is not self.base:
             self.reasons.append(reason)
 
 
@@ -200,7 +219,19 @@ class UrgencyAssessor:
             (name, re.compile(_trie(_atoms(w) for w in rule.words) + r"\Z"))
             for name, rule in rules.items()
         ]
+        self._candidates = _candidates(rules)
+        self._chunks: dict[str, bool] = {}  # chunk -> may a keyword match touch it
         self._history: OrderedDict[tuple[str, str], deque[datetime]] = OrderedDict()
+        # The rules as tables, looked up once rather than per mention.
+        mood, reach, repeat = (
+            self.policy.negative_sentiment,
+            self.policy.reach,
+            self.policy.repeat_complaint,
+        )
+        self._mood = (mood.min_confidence, _steps(mood)) if mood is not None else None
+        self._reach = (reach.followers, _steps(reach)) if reach is not None else None
+        self._repeat = (repeat, _steps(repeat)) if repeat is not None else None
+        self._window = timedelta(minutes=repeat.window_minutes if repeat is not None else 0)
 
     def assess(
         self,
@@ -218,39 +249,58 @@ class UrgencyAssessor:
         for kind, word in self._keywords_in(mention.text):
             levels.floor(f"{kind}:{word}", policy.keywords[kind].at_least)
         negative = sentiment is Sentiment.NEGATIVE
-        mood = policy.negative_sentiment
-        if mood is not None and negative and sentiment_confidence >= mood.min_confidence:
-            levels.lift("negative_sentiment", mood)
-        reach, followers = policy.reach, mention.author.followers
-        if reach is not None and followers >= reach.followers and sentiment != Sentiment.POSITIVE:
-            levels.lift(f"reach:{followers}", reach)
-        repeat = policy.repeat_complaint
-        if repeat is not None and negative:
+        if self._mood is not None and negative and sentiment_confidence >= self._mood[0]:
+            levels.lift("negative_sentiment", self._mood[1])
+        followers = mention.author.followers
+        reach = self._reach
+        if reach is not None and followers >= reach[0] and sentiment != Sentiment.POSITIVE:
+            levels.lift(f"reach:{followers}", reach[1])
+        if self._repeat is not None and negative:
+            repeat, steps = self._repeat
             earlier = self._remember(mention, repeat)
             if earlier >= repeat.previous:
-                levels.lift(f"repeat_complaint:{earlier}", repeat)
+                levels.lift(f"repeat_complaint:{earlier}", steps)
         return Assessment(levels.level, tuple(levels.reasons))
 
     def _keywords_in(self, text: str) -> list[tuple[str, str]]:
         """The first word found of each kind, in the order the policy lists the kinds."""
         if self._keywords is None:
             return []
+        lowered = text.lower()
+        if not self._may_hold_keyword(lowered):
+            return []
         first: dict[str, str] = {}
-        for found in self._keywords.finditer(text.lower()):
+        for found in self._keywords.finditer(lowered):
             for name, pattern in self._kinds:  # which kind: only on a hit, which is rare
                 if name not in first and pattern.match(found.group()):
                     first[name] = " ".join(found.group().split())
         return [(name, first[name]) for name, _ in self._kinds if name in first]
 
+    def _may_hold_keyword(self, lowered: str) -> bool:
+        # Most posts hold no keyword; each chunk is checked once, and remembered.
+        chunks = lowered.split()
+        found = list(map(self._chunks.get, chunks))
+        if None not in found:
+            return True in found
+        assert self._candidates is not None  # there are keywords
+        if len(self._chunks) + len(chunks) > _MAX_CHUNKS:
+            self._chunks.clear()
+        search = self._candidates.search
+        flags = [
+            search(c) is not None if f is None else f for c, f in zip(chunks, found, strict=True)
+        ]
+        self._chunks.update(zip(chunks, flags, strict=True))
+        return True in flags
+
     def _remember(self, mention: Mention, rule: RepeatRule) -> int:
         """Earlier complaints of this author within the window; records this one."""
         key = (mention.platform, mention.author.id)
         at = mention.created_at
-        window = timedelta(minutes=rule.window_minutes)
         seen = self._history.pop(key, None)
         if seen is None:
             seen = deque(maxlen=rule.previous + 1)
-        earlier = sum(1 for t in seen if timedelta(0) <= at - t <= window)
+        window, zero = self._window, _ZERO
+        earlier = sum(1 for t in seen if zero <= at - t <= window) if seen else 0
         seen.append(at)
         self._history[key] = seen  # most recently active author last
         while len(self._history) > rule.max_authors:
