@@ -85,6 +85,7 @@ class DayPlan:
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
+        self._lasts: dict[str, float] = {}  # each waiting mention's last chance (POSIX)
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -145,12 +146,17 @@ class DayPlan:
 
     def _waiting_items(self, ts: float, waiting: Iterable[Waiting]) -> list[Item]:
         groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
+        known, lasts = self._lasts, {}
         for w in waiting:
-            last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
+            last = known.get(w.mention.id)
+            if last is None:  # a mention waits for many epochs: its last chance is met once
+                last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
+            lasts[w.mention.id] = last
             # grouped by the last chance rounded down: the group's window never overstates
             slot = ts + (last - ts) // self._group * self._group
             key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
             groups.setdefault(key, []).append((last, w.mention.id))
+        self._lasts = lasts  # only the ones still waiting
         items = []
         for (need, urgency, end, excluded), members in groups.items():
             ids = tuple(m for _, m in sorted(members))
@@ -169,10 +175,14 @@ class DayPlan:
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
         counts = self._counts(ts, shifts)
         items = []
+        windows: dict[Urgency, float] = {}
         for (need, urgency, index), count in counts.items():
             at = ts + (index + 0.5) * self._slot
-            sla, lead = self.catalogue.sla(urgency)
-            end = at + (sla - lead).total_seconds()
+            window = windows.get(urgency)
+            if window is None:
+                sla, lead = self.catalogue.sla(urgency)
+                window = windows[urgency] = (sla - lead).total_seconds()
+            end = at + window
             items.append(Item(count, need, urgency, at, end, (), frozenset()))
         return items
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csc_array
 
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
@@ -182,13 +182,14 @@ def _solve(
     items: Sequence[Item], columns: _Columns, row: np.ndarray, caps: list[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     n, m = len(items), len(columns.item)
-    r = np.empty(2 * m, dtype=np.int64)
-    r[0::2], r[1::2] = columns.item, n + row
+    # Two entries a column, item row above budget row: the column-wise form HiGHS takes.
+    index = np.empty(2 * m, dtype=np.int32)
+    index[0::2], index[1::2] = columns.item, n + row
     data = np.empty(2 * m)
     data[0::2] = 1.0
     data[1::2] = np.array([item.need.minutes for item in items])[columns.item]
-    c = np.repeat(np.arange(m, dtype=np.int64), 2)
-    matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), m)).tocsr()
+    start = np.arange(0, 2 * m + 1, 2, dtype=np.int32)
+    matrix = csc_array((data, index, start), shape=(n + len(caps), m))
     bounds = np.concatenate([[item.count for item in items], caps])
     solved = solve_packing(columns.value, matrix, bounds)
     if solved is None:
