@@ -6,7 +6,8 @@ solves one linear program (HiGHS) over
 - the waiting mentions, grouped by kind, urgency and last chance, each group able to go to
   anyone who can take it and is at work at some moment before its last chance;
 - the mentions expected in the ``horizon`` ahead: the same hours of the previous day once a
-  day of traffic has been seen, before that the traffic seen so far repeated at its rate;
+  day of traffic has been seen, scaled by the level of the last three hours against the same
+  hours of the previous day; before that the traffic seen so far repeated at its rate;
 
 against each person's budget per local day (today's remaining minutes, later days pro rata
 for the part of their working time inside the horizon). The primal plan says which waiting
@@ -36,6 +37,8 @@ from routing.planning import DayBook, Item, Shifts
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
+_LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
+_LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +61,16 @@ class DayPlan:
         ledger: BudgetLedger,
         backlog: Backlog,
         *,
-        epoch: timedelta = timedelta(minutes=15),
+        epoch: timedelta = timedelta(hours=1),
         horizon: timedelta = timedelta(hours=24),
-        slot: timedelta = timedelta(minutes=30),
+        slot: timedelta = timedelta(hours=1),
         group: timedelta = timedelta(minutes=5),
-        options: int = 16,
+        options: int = 8,
         min_history: timedelta = timedelta(hours=1),
         forecast_discount: float = 0.05,
+        level_window: timedelta = timedelta(hours=3),
     ) -> None:
+        self._level_window = level_window.total_seconds()
         self.catalogue = catalogue
         self.ledger = ledger
         self.backlog = backlog
@@ -129,7 +134,8 @@ class DayPlan:
         self._solved = begins
         self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
         ts = now.timestamp()
-        while self._seen and self._seen[0].at < ts - _DAY:
+        kept = _DAY + self._level_window  # yesterday's hours ahead and behind
+        while self._seen and self._seen[0].at < ts - kept:
             self._seen.popleft()
         items = self._waiting_items(ts, self.backlog.values()) + self._forecast_items(ts)
         if not items:
@@ -167,31 +173,44 @@ class DayPlan:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
             return []
+        at = np.fromiter((seen.at for seen in self._seen), float, len(self._seen))
+        scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
+            scale = self._level(ts, at)
         else:  # the traffic seen so far, repeated at its rate
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        counts = self._counts(ts, shifts)
+        counts = self._counts(ts, shifts, at)
         items = []
         windows: dict[Urgency, float] = {}
         for (need, urgency, index), count in counts.items():
-            at = ts + (index + 0.5) * self._slot
+            middle = ts + (index + 0.5) * self._slot
             window = windows.get(urgency)
             if window is None:
                 sla, lead = self.catalogue.sla(urgency)
                 window = windows[urgency] = (sla - lead).total_seconds()
-            end = at + window
-            items.append(Item(count, need, urgency, at, end, (), frozenset()))
+            end = middle + window
+            items.append(Item(count * scale, need, urgency, middle, end, (), frozenset()))
         return items
 
+    def _level(self, ts: float, at: np.ndarray) -> float:
+        """How busy the last hours were against the same hours of yesterday (a few arrivals
+        added to both so that a quiet spell does not swing it), kept within half to double:
+        yesterday gives the shape of the day ahead, the last hours its level."""
+        if self._level_window <= 0:
+            return 1.0
+        lately = np.count_nonzero(at >= ts - self._level_window)
+        yesterday = np.count_nonzero((at >= ts - _DAY - self._level_window) & (at < ts - _DAY))
+        ratio = (lately + _LEVEL_PRIOR) / (yesterday + _LEVEL_PRIOR)
+        return float(min(max(ratio, 1 / _LEVEL_CAP), _LEVEL_CAP))
+
     def _counts(
-        self, ts: float, shifts: list[tuple[float, float, float]]
+        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
     ) -> dict[tuple[Need, Urgency, int], float]:
         """Arrivals per kind, urgency and slot ahead, keyed in the order first counted (shift
         by shift, oldest arrival first), as a loop over the arrivals would count them."""
-        at = np.fromiter((seen.at for seen in self._seen), float, len(self._seen))
         kind = np.fromiter((seen.kind for seen in self._seen), np.int64, len(self._seen))
         keys = []
         slots = int(self._horizon // self._slot) + 1
