@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -39,17 +38,6 @@ _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """An arrival remembered for the forecast: when (POSIX), what it needs, how urgent, and
-    that pair's number in the order first seen."""
-
-    at: float
-    need: Need
-    urgency: Urgency
-    kind: int
 
 
 class DayPlan:
@@ -81,7 +69,9 @@ class DayPlan:
         self._discount = forecast_discount
         self._options = options
         self._min_history = min_history.total_seconds()
-        self._seen: deque[Seen] = deque()
+        # arrivals remembered for the forecast: when (POSIX) and their (need, urgency) number
+        self._seen_at: deque[float] = deque()
+        self._seen_kind: deque[int] = deque()
         self._kinds: dict[tuple[Need, Urgency], int] = {}  # numbered: cheap forecast keys
         self._first: float | None = None
         self._solved: datetime | None = None  # the epoch of the current plan
@@ -95,7 +85,8 @@ class DayPlan:
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
         kind = self._kinds.setdefault((need, urgency), len(self._kinds))
-        self._seen.append(Seen(ts, need, urgency, kind))
+        self._seen_at.append(ts)
+        self._seen_kind.append(kind)
         if self._first is None:
             self._first = ts
 
@@ -135,8 +126,9 @@ class DayPlan:
         self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
         ts = now.timestamp()
         kept = _DAY + self._level_window  # yesterday's hours ahead and behind
-        while self._seen and self._seen[0].at < ts - kept:
-            self._seen.popleft()
+        while self._seen_at and self._seen_at[0] < ts - kept:
+            self._seen_at.popleft()
+            self._seen_kind.popleft()
         items = self._waiting_items(ts, self.backlog.values()) + self._forecast_items(ts)
         if not items:
             self._prices, self._picks = {}, []
@@ -165,7 +157,7 @@ class DayPlan:
         self._lasts = lasts  # only the ones still waiting
         items = []
         for (need, urgency, end, excluded), members in groups.items():
-            ids = tuple(m for _, m in sorted(members))
+            ids = tuple([m for _, m in sorted(members)])
             items.append(Item(len(ids), need, urgency, ts, end, ids, excluded))
         return items
 
@@ -173,7 +165,7 @@ class DayPlan:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
             return []
-        at = np.fromiter((seen.at for seen in self._seen), float, len(self._seen))
+        at = np.fromiter(self._seen_at, float, len(self._seen_at))
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
@@ -211,7 +203,7 @@ class DayPlan:
     ) -> dict[tuple[Need, Urgency, int], float]:
         """Arrivals per kind, urgency and slot ahead, keyed in the order first counted (shift
         by shift, oldest arrival first), as a loop over the arrivals would count them."""
-        kind = np.fromiter((seen.kind for seen in self._seen), np.int64, len(self._seen))
+        kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
         keys = []
         slots = int(self._horizon // self._slot) + 1
         for shift, since, until in shifts:
