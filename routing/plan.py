@@ -49,7 +49,7 @@ class DayPlan:
         ledger: BudgetLedger,
         backlog: Backlog,
         *,
-        epoch: timedelta = timedelta(hours=1),
+        epoch: timedelta = timedelta(minutes=30),
         horizon: timedelta = timedelta(hours=24),
         slot: timedelta = timedelta(hours=1),
         group: timedelta = timedelta(minutes=5),
