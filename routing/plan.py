@@ -6,7 +6,8 @@ solves one linear program (HiGHS) over
 - the waiting mentions, grouped by kind, urgency and last chance, each group able to go to
   anyone who can take it and is at work at some moment before its last chance;
 - the mentions expected in the ``horizon`` ahead: the same hours of the previous day once a
-  day of traffic has been seen, before that the traffic seen so far repeated at its rate;
+  day of traffic has been seen, scaled by the level of the last three hours against the same
+  hours of the previous day; before that the traffic seen so far repeated at its rate;
 
 against each person's budget per local day (today's remaining minutes, later days pro rata
 for the part of their working time inside the horizon). The primal plan says which waiting
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -36,17 +36,8 @@ from routing.planning import DayBook, Item, Shifts
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """An arrival remembered for the forecast: when (POSIX), what it needs, how urgent, and
-    that pair's number in the order first seen."""
-
-    at: float
-    need: Need
-    urgency: Urgency
-    kind: int
+_LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
+_LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
 
 
 class DayPlan:
@@ -58,14 +49,16 @@ class DayPlan:
         ledger: BudgetLedger,
         backlog: Backlog,
         *,
-        epoch: timedelta = timedelta(minutes=15),
+        epoch: timedelta = timedelta(minutes=30),
         horizon: timedelta = timedelta(hours=24),
-        slot: timedelta = timedelta(minutes=30),
+        slot: timedelta = timedelta(hours=1),
         group: timedelta = timedelta(minutes=5),
-        options: int = 16,
+        options: int = 8,
         min_history: timedelta = timedelta(hours=1),
         forecast_discount: float = 0.05,
+        level_window: timedelta = timedelta(hours=3),
     ) -> None:
+        self._level_window = level_window.total_seconds()
         self.catalogue = catalogue
         self.ledger = ledger
         self.backlog = backlog
@@ -76,7 +69,9 @@ class DayPlan:
         self._discount = forecast_discount
         self._options = options
         self._min_history = min_history.total_seconds()
-        self._seen: deque[Seen] = deque()
+        # arrivals remembered for the forecast: when (POSIX) and their (need, urgency) number
+        self._seen_at: deque[float] = deque()
+        self._seen_kind: deque[int] = deque()
         self._kinds: dict[tuple[Need, Urgency], int] = {}  # numbered: cheap forecast keys
         self._first: float | None = None
         self._solved: datetime | None = None  # the epoch of the current plan
@@ -85,11 +80,13 @@ class DayPlan:
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
+        self._lasts: dict[str, float] = {}  # each waiting mention's last chance (POSIX)
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
         kind = self._kinds.setdefault((need, urgency), len(self._kinds))
-        self._seen.append(Seen(ts, need, urgency, kind))
+        self._seen_at.append(ts)
+        self._seen_kind.append(kind)
         if self._first is None:
             self._first = ts
 
@@ -128,8 +125,10 @@ class DayPlan:
         self._solved = begins
         self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
         ts = now.timestamp()
-        while self._seen and self._seen[0].at < ts - _DAY:
-            self._seen.popleft()
+        kept = _DAY + self._level_window  # yesterday's hours ahead and behind
+        while self._seen_at and self._seen_at[0] < ts - kept:
+            self._seen_at.popleft()
+            self._seen_kind.popleft()
         items = self._waiting_items(ts, self.backlog.values()) + self._forecast_items(ts)
         if not items:
             self._prices, self._picks = {}, []
@@ -145,15 +144,20 @@ class DayPlan:
 
     def _waiting_items(self, ts: float, waiting: Iterable[Waiting]) -> list[Item]:
         groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
+        known, lasts = self._lasts, {}
         for w in waiting:
-            last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
+            last = known.get(w.mention.id)
+            if last is None:  # a mention waits for many epochs: its last chance is met once
+                last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
+            lasts[w.mention.id] = last
             # grouped by the last chance rounded down: the group's window never overstates
             slot = ts + (last - ts) // self._group * self._group
             key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
             groups.setdefault(key, []).append((last, w.mention.id))
+        self._lasts = lasts  # only the ones still waiting
         items = []
         for (need, urgency, end, excluded), members in groups.items():
-            ids = tuple(m for _, m in sorted(members))
+            ids = tuple([m for _, m in sorted(members)])
             items.append(Item(len(ids), need, urgency, ts, end, ids, excluded))
         return items
 
@@ -161,28 +165,45 @@ class DayPlan:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
             return []
+        at = np.fromiter(self._seen_at, float, len(self._seen_at))
+        scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
+            scale = self._level(ts, at)
         else:  # the traffic seen so far, repeated at its rate
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        counts = self._counts(ts, shifts)
+        counts = self._counts(ts, shifts, at)
         items = []
+        windows: dict[Urgency, float] = {}
         for (need, urgency, index), count in counts.items():
-            at = ts + (index + 0.5) * self._slot
-            sla, lead = self.catalogue.sla(urgency)
-            end = at + (sla - lead).total_seconds()
-            items.append(Item(count, need, urgency, at, end, (), frozenset()))
+            middle = ts + (index + 0.5) * self._slot
+            window = windows.get(urgency)
+            if window is None:
+                sla, lead = self.catalogue.sla(urgency)
+                window = windows[urgency] = (sla - lead).total_seconds()
+            end = middle + window
+            items.append(Item(count * scale, need, urgency, middle, end, (), frozenset()))
         return items
 
+    def _level(self, ts: float, at: np.ndarray) -> float:
+        """How busy the last hours were against the same hours of yesterday (a few arrivals
+        added to both so that a quiet spell does not swing it), kept within half to double:
+        yesterday gives the shape of the day ahead, the last hours its level."""
+        if self._level_window <= 0:
+            return 1.0
+        lately = np.count_nonzero(at >= ts - self._level_window)
+        yesterday = np.count_nonzero((at >= ts - _DAY - self._level_window) & (at < ts - _DAY))
+        ratio = (lately + _LEVEL_PRIOR) / (yesterday + _LEVEL_PRIOR)
+        return float(min(max(ratio, 1 / _LEVEL_CAP), _LEVEL_CAP))
+
     def _counts(
-        self, ts: float, shifts: list[tuple[float, float, float]]
+        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
     ) -> dict[tuple[Need, Urgency, int], float]:
         """Arrivals per kind, urgency and slot ahead, keyed in the order first counted (shift
         by shift, oldest arrival first), as a loop over the arrivals would count them."""
-        at = np.fromiter((seen.at for seen in self._seen), float, len(self._seen))
-        kind = np.fromiter((seen.kind for seen in self._seen), np.int64, len(self._seen))
+        kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
         keys = []
         slots = int(self._horizon // self._slot) + 1
         for shift, since, until in shifts:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import csc_array
 
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
@@ -48,11 +48,14 @@ class _Columns:
 
 
 class _Rows:
-    """Budgets (person, local day) as they are met; renumbered later in column order."""
+    """Budgets (person, local day) as they are met, renumbered later in column order; and
+    each person's spans as arrays with their budget rows, built once per program."""
 
-    def __init__(self) -> None:
+    def __init__(self, shifts: Shifts) -> None:
         self.keys: list[_Row] = []
         self._index: dict[tuple[str, date], int] = {}
+        self._shifts = shifts
+        self._spans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
 
     def key(self, employee: Employee, day: date) -> int:
         found = self._index.get((employee.id, day))
@@ -61,35 +64,44 @@ class _Rows:
             self.keys.append((employee, day))
         return found
 
+    def spans(self, employee: Employee) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Starts, ends and budget rows of the person's spans (None: never at work)."""
+        if employee.id in self._spans:
+            return self._spans[employee.id]
+        spans = self._shifts.spans(employee)
+        found = None
+        if spans:
+            found = (
+                np.array([a for a, _, _, _ in spans]), np.array([b for _, b, _, _ in spans]),
+                np.array([self.key(employee, day) for _, _, day, _ in spans], dtype=np.int64),
+            )  # fmt: skip
+        self._spans[employee.id] = found
+        return found
+
 
 def _pairs(need: Need, shifts: Shifts, catalogue: Catalogue, rows: _Rows) -> _Pairs | None:
-    candidate: list[int] = []
-    bounds: list[int] = []
-    start: list[float] = []
-    end: list[float] = []
-    row: list[int] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     skill: list[float] = []
     ids: list[str] = []
+    sizes: list[int] = []
     for employee in catalogue.candidates_for(need):
-        spans = shifts.spans(employee)
-        if not spans:  # never at work in the window: never a column, never counted
+        spans = rows.spans(employee)
+        if spans is None:  # never at work in the window: never a column, never counted
             continue
-        bounds.append(len(start))
-        mine = employee.skills[need.topic]
-        for a, b, day, _ in spans:
-            candidate.append(len(bounds) - 1)
-            start.append(a)
-            end.append(b)
-            row.append(rows.key(employee, day))
-            skill.append(mine)
-            ids.append(employee.id)
-    if not start:
+        parts.append(spans)
+        sizes.append(len(spans[0]))
+        skill.append(employee.skills[need.topic])
+        ids += [employee.id] * len(spans[0])
+    if not parts:
         return None
-    starts, ends = np.array(start), np.array(end)
+    count = np.array(sizes)
+    starts = np.concatenate([a for a, _, _ in parts])
+    ends = np.concatenate([b for _, b, _ in parts])
     at_work = (starts <= shifts.ts) & (shifts.ts < ends)
     return _Pairs(
-        np.array(candidate), np.array(bounds), starts, ends, np.array(row, dtype=np.int64),
-        at_work, np.array(skill), tuple(ids),
+        np.repeat(np.arange(len(parts)), count), np.cumsum(count) - count, starts, ends,
+        np.concatenate([r for _, _, r in parts]), at_work, np.repeat(np.array(skill), count),
+        tuple(ids),
     )  # fmt: skip
 
 
@@ -128,17 +140,16 @@ def solve_plan(
     Expected mentions are worth ``1 - discount`` of their value: they may not come, and a
     waiting mention wins a tie against one that may not.
     """
-    rows = _Rows()
+    rows = _Rows(shifts)
     kinds: dict[Need, list[int]] = {}
     for i, item in enumerate(items):
         kinds.setdefault(item.need, []).append(i)
     parts = []
+    weight = {u: float(catalogue.taxonomy.weight(u)) for u in {item.urgency for item in items}}
     for need, members in kinds.items():
         pairs = _pairs(need, shifts, catalogue, rows)
         if pairs is not None:
-            weights = np.array(
-                [float(catalogue.taxonomy.weight(items[i].urgency)) for i in members]
-            )
+            weights = np.array([weight[items[i].urgency] for i in members])
             parts.append(_columns(items, members, pairs, options, weights))
     columns = _merge(items, parts, discount)
     if columns is None:
@@ -182,13 +193,14 @@ def _solve(
     items: Sequence[Item], columns: _Columns, row: np.ndarray, caps: list[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     n, m = len(items), len(columns.item)
-    r = np.empty(2 * m, dtype=np.int64)
-    r[0::2], r[1::2] = columns.item, n + row
+    # Two entries a column, item row above budget row: the column-wise form HiGHS takes.
+    index = np.empty(2 * m, dtype=np.int32)
+    index[0::2], index[1::2] = columns.item, n + row
     data = np.empty(2 * m)
     data[0::2] = 1.0
     data[1::2] = np.array([item.need.minutes for item in items])[columns.item]
-    c = np.repeat(np.arange(m, dtype=np.int64), 2)
-    matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), m)).tocsr()
+    start = np.arange(0, 2 * m + 1, 2, dtype=np.int32)
+    matrix = csc_array((data, index, start), shape=(n + len(caps), m))
     bounds = np.concatenate([[item.count for item in items], caps])
     solved = solve_packing(columns.value, matrix, bounds)
     if solved is None:

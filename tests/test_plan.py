@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from routing.backlog import Backlog, Waiting
 from routing.catalogue import Catalogue
 from routing.ledger import BudgetLedger
@@ -115,3 +117,30 @@ def test_later_days_count_pro_rata_for_the_part_inside_the_horizon() -> None:
     later = Shifts(datetime(2026, 3, 2, 21, 0, tzinfo=UTC), 12 * 3600.0)
     # And from 21:00, one hour of tomorrow's ten is inside the horizon
     assert later.capacity(anna, tomorrow, ledger) == 10
+
+
+def expected_ahead(lately: int) -> float:
+    """The traffic a plan expects in the next hour after yesterday's 06:00-10:00 (three
+    mentions before 09:00, four in the hour after) and ``lately`` mentions between 06:00 and
+    09:00 today (which it expects again tomorrow, outside that hour)."""
+    plan, _, _, catalogue = plan_for([employee("anna")])
+    need = catalogue.need(mention("m", T0), classification("m"))
+    yesterday = T0 - timedelta(days=1)
+    for minutes in (-170, -110, -50, 5, 20, 35, 50):
+        plan.observe(yesterday + timedelta(minutes=minutes), need, Urgency.NORMAL)
+    for k in range(lately):
+        plan.observe(T0 - timedelta(minutes=175 - 5 * k), need, Urgency.NORMAL)
+    hour = (T0 + timedelta(hours=1)).timestamp()
+    return sum(i.count for i in plan._forecast_items(T0.timestamp()) if i.start < hour)
+
+
+def test_yesterdays_traffic_is_scaled_by_the_level_of_the_last_hours() -> None:
+    # Given yesterday's hours ahead held four mentions, after three in the three hours before
+    # When today's last three hours were as busy, busier, far busier or quiet
+    same, busier, flood, quiet = (expected_ahead(n) for n in (3, 9, 30, 0))
+    # Then the plan expects yesterday's four, scaled by (today + 10) / (yesterday + 10),
+    # never beyond half to double
+    assert same == 4.0
+    assert busier == pytest.approx(4.0 * 19 / 13)
+    assert flood == 8.0
+    assert quiet == pytest.approx(4.0 * 10 / 13)

@@ -128,7 +128,10 @@ def plan_built_plainly(
     matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), len(columns))).tocsr()
     bounds = np.concatenate([[item.count for item in items], caps])
     values = np.array([col[2] for col in columns])
-    result = linprog(-values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs")
+    result = linprog(
+        -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
+        options={"presolve": False},
+    )  # fmt: skip
     duals = -result.ineqlin.marginals[n:]
     prices = {e: max(0.0, float(duals[row])) for e, row in first_row.items()}
     shares: dict[int, list[tuple[float, str]]] = {}
@@ -172,7 +175,10 @@ def test_direct_highs_gives_linprogs_solution_and_duals() -> None:
         values = rng.uniform(0, 5, 80)
         # Then HiGHS called directly answers exactly what linprog answers
         solved = solve_packing(values, matrix, bounds)
-        result = linprog(-values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs")
+        result = linprog(
+        -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
+        options={"presolve": False},
+    )  # fmt: skip
         assert result.status == 0
         assert solved is not None
         assert np.array_equal(solved[0], result.x)
