@@ -38,6 +38,7 @@ _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
+_NOBODY: frozenset[str] = frozenset()  # no one excluded from expected traffic
 
 
 class DayPlan:
@@ -174,18 +175,17 @@ class DayPlan:
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        counts = self._counts(ts, shifts, at)
-        items = []
-        windows: dict[Urgency, float] = {}
-        for (need, urgency, index), count in counts.items():
-            middle = ts + (index + 0.5) * self._slot
-            window = windows.get(urgency)
-            if window is None:
-                sla, lead = self.catalogue.sla(urgency)
-                window = windows[urgency] = (sla - lead).total_seconds()
-            end = middle + window
-            items.append(Item(count * scale, need, urgency, middle, end, (), frozenset()))
-        return items
+        kinds, index, count = self._counts(ts, shifts, at)
+        middles = (ts + (index + 0.5) * self._slot).tolist()
+        windows = {u: self._window(u) for u in {urgency for _, urgency in kinds}}
+        return [
+            Item(n * scale, need, urgency, middle, middle + windows[urgency], (), _NOBODY)
+            for (need, urgency), middle, n in zip(kinds, middles, count.tolist(), strict=True)
+        ]
+
+    def _window(self, urgency: Urgency) -> float:
+        sla, lead = self.catalogue.sla(urgency)
+        return (sla - lead).total_seconds()
 
     def _level(self, ts: float, at: np.ndarray) -> float:
         """How busy the last hours were against the same hours of yesterday (a few arrivals
@@ -200,9 +200,10 @@ class DayPlan:
 
     def _counts(
         self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
-    ) -> dict[tuple[Need, Urgency, int], float]:
-        """Arrivals per kind, urgency and slot ahead, keyed in the order first counted (shift
-        by shift, oldest arrival first), as a loop over the arrivals would count them."""
+    ) -> tuple[list[tuple[Need, Urgency]], np.ndarray, np.ndarray]:
+        """Arrivals per kind, urgency and slot ahead: the (need, urgency) pairs, slot numbers
+        and counts, in the order first counted (shift by shift, oldest arrival first), as a
+        loop over the arrivals would count them."""
         kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
         keys = []
         slots = int(self._horizon // self._slot) + 1
@@ -213,10 +214,7 @@ class DayPlan:
             index = (ahead[kept] // self._slot).astype(np.int64)
             keys.append(kind[inside][kept] * slots + index)
         found, first, count = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
-        kinds = list(self._kinds)
-        counts: dict[tuple[Need, Urgency, int], float] = {}
         order = np.argsort(first)
-        for key, n in zip(found[order].tolist(), count[order].tolist(), strict=True):
-            need, urgency = kinds[key // slots]
-            counts[(need, urgency, key % slots)] = float(n)
-        return counts
+        found, count = found[order], count[order].astype(float)
+        pairs = list(self._kinds)
+        return [pairs[k] for k in (found // slots).tolist()], found % slots, count

@@ -35,7 +35,7 @@ class _Pairs:
     row: np.ndarray  # the (person, local day) budget, numbered in ``_Rows``
     at_work: np.ndarray
     skill: np.ndarray
-    ids: tuple[str, ...]  # the person of each pair
+    ids: np.ndarray  # the person (id, an object array) of each pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class _Columns:
     row: np.ndarray
     value: np.ndarray
     at_work: np.ndarray
-    ids: list[str]
+    ids: np.ndarray  # the person (id) of each column
 
 
 class _Rows:
@@ -82,7 +82,7 @@ class _Rows:
 def _pairs(need: Need, shifts: Shifts, catalogue: Catalogue, rows: _Rows) -> _Pairs | None:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     skill: list[float] = []
-    ids: list[str] = []
+    people: list[str] = []
     sizes: list[int] = []
     for employee in catalogue.candidates_for(need):
         spans = rows.spans(employee)
@@ -91,7 +91,7 @@ def _pairs(need: Need, shifts: Shifts, catalogue: Catalogue, rows: _Rows) -> _Pa
         parts.append(spans)
         sizes.append(len(spans[0]))
         skill.append(employee.skills[need.topic])
-        ids += [employee.id] * len(spans[0])
+        people.append(employee.id)
     if not parts:
         return None
     count = np.array(sizes)
@@ -101,7 +101,7 @@ def _pairs(need: Need, shifts: Shifts, catalogue: Catalogue, rows: _Rows) -> _Pa
     return _Pairs(
         np.repeat(np.arange(len(parts)), count), np.cumsum(count) - count, starts, ends,
         np.concatenate([r for _, _, r in parts]), at_work, np.repeat(np.array(skill), count),
-        tuple(ids),
+        np.repeat(np.array(people, dtype=object), count),
     )  # fmt: skip
 
 
@@ -123,7 +123,7 @@ def _columns(
     a, p = np.nonzero(keep)  # item by item, pairs in order: the loop's order
     return _Columns(
         np.array(members, dtype=np.int64)[a], pairs.row[p], pairs.skill[p] * weights[a],
-        pairs.at_work[p], [pairs.ids[k] for k in p],
+        pairs.at_work[p], pairs.ids[p],
     )  # fmt: skip
 
 
@@ -170,13 +170,13 @@ def _merge(items: Sequence[Item], parts: list[_Columns], discount: float) -> _Co
         return None
     item = np.concatenate([part.item for part in parts])
     order = np.argsort(item, kind="stable")
-    ids = [e for part in parts for e in part.ids]
+    ids = np.concatenate([part.ids for part in parts])
     value = np.concatenate([part.value for part in parts])[order]
     expected = np.array([not items[i].ids for i in range(len(items))])[item[order]]
     value[expected] = value[expected] * (1.0 - discount)
     return _Columns(
         item[order], np.concatenate([part.row for part in parts])[order], value,
-        np.concatenate([part.at_work for part in parts])[order], [ids[k] for k in order],
+        np.concatenate([part.at_work for part in parts])[order], ids[order],
     )  # fmt: skip
 
 
@@ -201,7 +201,7 @@ def _solve(
     data[1::2] = np.array([item.need.minutes for item in items])[columns.item]
     start = np.arange(0, 2 * m + 1, 2, dtype=np.int32)
     matrix = csc_array((data, index, start), shape=(n + len(caps), m))
-    bounds = np.concatenate([[item.count for item in items], caps])
+    bounds = np.concatenate([[item.mentions for item in items], caps])
     solved = solve_packing(columns.value, matrix, bounds)
     if solved is None:
         return np.zeros(m), np.zeros(len(caps))

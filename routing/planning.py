@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from routing.eligibility import Need
 from routing.hours import WorkingHours
@@ -13,12 +13,13 @@ from routing.models import Employee, Urgency
 Span = tuple[float, float, date, datetime]  # start, end (POSIX), local day, start as a datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """``count`` mentions of one kind, any of which may be taken within [start, end] (POSIX);
-    ``ids`` names waiting ones (earliest last chance first), empty for expected traffic."""
+class Item(NamedTuple):
+    """``mentions`` of one kind (a count), any of which may be taken within [start, end] (POSIX);
+    ``ids`` names waiting ones (earliest last chance first), empty for expected traffic.
 
-    count: float
+    A named tuple: a plan builds hundreds per epoch."""
+
+    mentions: float
     need: Need
     urgency: Urgency
     start: float
@@ -66,13 +67,14 @@ class Shifts:
         self.ts = now.timestamp()
         self.horizon_end = self.ts + horizon
         self._until = self.horizon_end + 86_400.0  # the longest window a mention may have
-        self._spans: dict[str, tuple[Span, ...]] = {}
+        self._spans: dict[tuple[WorkingHours, str], tuple[Span, ...]] = {}
         self._book = book if book is not None else DayBook()
 
     def spans(self, employee: Employee) -> tuple[Span, ...]:
-        found = self._spans.get(employee.id)
+        key = (employee.hours, employee.timezone)  # people with the same hours share spans
+        found = self._spans.get(key)
         if found is None:
-            found = self._spans[employee.id] = tuple(self._build(employee))
+            found = self._spans[key] = tuple(self._build(employee))
         return found
 
     def _build(self, employee: Employee) -> list[Span]:

@@ -126,7 +126,7 @@ def plan_built_plainly(
     for var, (i, row, _, _, _) in enumerate(columns):
         r, c, data = [*r, i, n + row], [*c, var, var], [*data, 1.0, items[i].need.minutes]
     matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), len(columns))).tocsr()
-    bounds = np.concatenate([[item.count for item in items], caps])
+    bounds = np.concatenate([[item.mentions for item in items], caps])
     values = np.array([col[2] for col in columns])
     result = linprog(
         -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
