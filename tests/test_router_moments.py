@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from routing.availability import Availability
 from routing.backlog import Backlog, Waiting, next_capacity_event
+from routing.catalogue import Catalogue
 from routing.decisions import Decision
 from routing.ledger import BudgetLedger
-from routing.models import Employee
+from routing.models import Employee, Urgency
 from routing.policies import AdaptivePolicy, Offer
 from routing.router import Router, RouterOptions
 from routing.winddown import WindDown
@@ -240,3 +241,19 @@ def test_can_spend_is_the_budget_left_against_the_minutes(
             )
         if ledger.can_spend("anna", at, amount):
             ledger.adjust("anna", at, -amount if give_back else amount)
+
+
+@given(st.floats(0.0, 0.5), st.sampled_from(OFFSETS), st.integers(0, 10_000))
+def test_slas_worked_out_up_front_are_the_taxonomys(
+    lead: float, offset: float, minutes: int
+) -> None:
+    # Given a catalogue whose SLAs and leads are worked out when it is built
+    catalogue = Catalogue((), TAXONOMY, lead)
+    due = moment(minutes, offset)
+    for urgency in Urgency:
+        # Then each is the taxonomy's, and a last chance is that lead before the due moment
+        sla = TAXONOMY.sla_minutes(urgency)
+        assert catalogue.sla(urgency) == (timedelta(minutes=sla), timedelta(minutes=sla * lead))
+        expected = due - timedelta(minutes=sla * lead)
+        last = catalogue.last_chance(due, classification(urgency=urgency))
+        assert (last, repr(last)) == (expected, repr(expected))
