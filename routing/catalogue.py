@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from routing.eligibility import Need, structural_gap
@@ -28,7 +29,11 @@ class Catalogue:
         self._candidates: dict[Kind, tuple[Employee, ...]] = {}
         self._candidate_ids: dict[Kind, frozenset[str]] = {}
         self._needs: dict[Kind, Need] = {}
-        self._slas: dict[Urgency, tuple[timedelta, timedelta]] = {}
+        # Every urgency's SLA and lead, worked out up front (the taxonomy names them all):
+        # the plan asks for them per item of every solve, so the question is a dict lookup.
+        slas = {u: _sla(taxonomy, u, escalation_lead) for u in taxonomy.urgency}
+        self.sla: Callable[[Urgency], tuple[timedelta, timedelta]] = slas.__getitem__
+        self._leads = {u: lead for u, (_, lead) in slas.items()}
 
     def need(self, mention: Mention, classification: Classification) -> Need:
         key = (mention.platform, classification.language, classification.topic)
@@ -38,20 +43,12 @@ class Catalogue:
             need = self._needs[key] = Need(*key, minutes=minutes)
         return need
 
-    def sla(self, urgency: Urgency) -> tuple[timedelta, timedelta]:
-        """The SLA of an urgency, and the lead before it when a waiting mention's chance ends."""
-        found = self._slas.get(urgency)
-        if found is None:
-            sla = self.taxonomy.sla_minutes(urgency)
-            lead = timedelta(minutes=sla * self.escalation_lead)
-            found = self._slas[urgency] = (timedelta(minutes=sla), lead)
-        return found
-
     def due(self, mention: Mention, classification: Classification) -> datetime:
         return mention.created_at + self.sla(classification.urgency)[0]
 
     def last_chance(self, due_at: datetime, classification: Classification) -> datetime:
-        return due_at - self.sla(classification.urgency)[1]
+        """When a waiting mention's chance ends: its SLA's lead before it is due."""
+        return due_at - self._leads[classification.urgency]
 
     def ids_for(self, need: Need) -> frozenset[str]:
         key = kind(need)
@@ -73,3 +70,9 @@ class Catalogue:
             kinds = Counter((gap or "").split(" (")[0] for gap in gaps.values() if gap)
             self.gaps[key] = dict(sorted(kinds.items()))
         return found
+
+
+def _sla(taxonomy: Taxonomy, urgency: Urgency, lead: float) -> tuple[timedelta, timedelta]:
+    """The SLA of an urgency, and the lead before it when a waiting mention's chance ends."""
+    sla = taxonomy.sla_minutes(urgency)
+    return timedelta(minutes=sla), timedelta(minutes=sla * lead)

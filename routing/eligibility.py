@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from routing.ledger import BudgetLedger
 from routing.models import UNDETERMINED_LANGUAGE, Employee
+from routing.stamps import Stamps
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +55,23 @@ class DutyRoster:
     datetimes in IANA zones, and one offer asks about the same ``now`` many times.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stamps: Stamps | None = None) -> None:
         self._known: dict[str, tuple[float, float, bool, datetime]] = {}
         self._reach: dict[tuple[int, float, int], tuple[Any, float, float, Sequence[Employee]]] = {}
         self._days: dict[str, tuple[float, float, tuple[tuple[float, float], ...], float]] = {}
         self._among: dict[int, _Among] = {}
         self._now: datetime | None = None
         self._ts = 0.0
+        self._stamp_of = stamps or Stamps()  # shared with whoever asks about the same moments
 
     def _stamp(self, now: datetime) -> float:
         if now is not self._now:
-            self._now, self._ts = now, now.timestamp()
+            self._now, self._ts = now, self._stamp_of(now)
         return self._ts
 
     def on_duty(self, employee: Employee, now: datetime) -> bool:
         if now is not self._now:  # ``_stamp``, inlined: the hottest question of all
-            self._now, self._ts = now, now.timestamp()
+            self._now, self._ts = now, self._stamp_of(now)
         ts = self._ts
         known = self._known.get(employee.id)
         if known is not None and known[0] <= ts < known[1]:
@@ -150,7 +152,7 @@ class DutyRoster:
         """The share of the employee's working time of their local day gone by ``now``
         (budgets are daily: this is how much of it they could have spent so far)."""
         if now is not self._now:  # ``_stamp``, inlined: a ranking asks for many people
-            self._now, self._ts = now, now.timestamp()
+            self._now, self._ts = now, self._stamp_of(now)
         ts = self._ts
         day = self._days.get(employee.id)
         if day is None or not day[0] <= ts < day[1]:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from routing.models import Employee
+from routing.stamps import Stamps
 
 # Float sums of handling minutes drift by ulps; a tolerance keeps "exactly full" from
 # reading as over budget.
@@ -19,13 +20,14 @@ class BudgetExceededError(AssertionError):
 class BudgetLedger:
     """Minutes used per employee and local day, reset at each employee's own midnight."""
 
-    def __init__(self, employees: Iterable[Employee]) -> None:
+    def __init__(self, employees: Iterable[Employee], stamps: Stamps | None = None) -> None:
         self._employees: dict[str, Employee] = {e.id: e for e in employees}
         self._days: dict[str, dict[date, float]] = {e_id: {} for e_id in self._employees}
         self._budgets = {e_id: e.budget_minutes_per_day for e_id, e in self._employees.items()}
         self._spans: dict[str, tuple[float, float, date]] = {}
         self._at: datetime | None = None
         self._ts = 0.0
+        self._stamp = stamps or Stamps()  # shared with whoever asks about the same moments
         self.refunds = 0  # how many times minutes were given back: budget left can grow then
 
     @property
@@ -36,7 +38,7 @@ class BudgetLedger:
         # The hot path asks about the same moment for many people: convert it once, and keep
         # each person's current local day as a span of timestamps.
         if at is not self._at:
-            self._at, self._ts = at, at.timestamp()
+            self._at, self._ts = at, self._stamp(at)
         span = self._spans.get(employee_id)
         if span is not None and span[0] <= self._ts < span[1]:
             return span[2]
@@ -49,7 +51,7 @@ class BudgetLedger:
     def timestamp(self, at: datetime) -> float:
         """``at`` as a POSIX timestamp (remembered: the hot path asks about one moment)."""
         if at is not self._at:
-            self._at, self._ts = at, at.timestamp()
+            self._at, self._ts = at, self._stamp(at)
         return self._ts
 
     def day_span(self, employee_id: str, at: datetime) -> tuple[float, float]:
@@ -61,7 +63,7 @@ class BudgetLedger:
     def used(self, employee_id: str, at: datetime) -> float:
         # The hot path: ``local_day`` inlined for the common case of a known span.
         if at is not self._at:
-            self._at, self._ts = at, at.timestamp()
+            self._at, self._ts = at, self._stamp(at)
         span = self._spans.get(employee_id)
         if span is not None and span[0] <= self._ts < span[1]:
             return self._days[employee_id].get(span[2], 0.0)
@@ -70,7 +72,7 @@ class BudgetLedger:
     def remaining(self, employee_id: str, at: datetime) -> float:
         # The hottest path of all: ``used`` inlined for the common case of a known span.
         if at is not self._at:
-            self._at, self._ts = at, at.timestamp()
+            self._at, self._ts = at, self._stamp(at)
         span = self._spans.get(employee_id)
         if span is not None and span[0] <= self._ts < span[1]:
             used = self._days[employee_id].get(span[2], 0.0)
@@ -79,6 +81,13 @@ class BudgetLedger:
         return max(0.0, self._budgets[employee_id] - used)
 
     def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:
+        # ``remaining(...) + _EPSILON >= minutes``, inlined for the common case of a known span
+        if at is not self._at:
+            self._at, self._ts = at, self._stamp(at)
+        span = self._spans.get(employee_id)
+        if span is not None and span[0] <= self._ts < span[1]:
+            used = self._days[employee_id].get(span[2], 0.0)
+            return max(0.0, self._budgets[employee_id] - used) + _EPSILON >= minutes
         return self.remaining(employee_id, at) + _EPSILON >= minutes
 
     def spend(self, employee_id: str, at: datetime, minutes: float) -> None:

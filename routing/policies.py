@@ -273,11 +273,14 @@ class AdaptivePolicy(_Stateless):
             self._held = (planned, f"held for the plan of {planned.isoformat()}")
         return self._held[1]
 
-    def _still_there(self, at_work: Sequence[Employee], available: Available, at: datetime) -> bool:
+    def _still_there(
+        self, at_work: Sequence[Employee], offer: Offer, ledger: BudgetLedger, at: datetime
+    ) -> bool:
         """Whether the most proficient of those at work with budget now (if any) is still at
         work at ``at``: if they leave before the next plan, the mention is decided now."""
-        for employee in at_work:
-            if available(employee):
+        can_spend, now, minutes = ledger.can_spend, offer.now, offer.need.minutes
+        for employee in at_work:  # at work: ``available`` would only ask the budget
+            if can_spend(employee.id, now, minutes):
                 key = (employee.id, at)
                 known = self._open_at.get(key)
                 if known is None:
@@ -315,7 +318,7 @@ class AdaptivePolicy(_Stateless):
             and self.plan.forecasting(offer.now)
         ):
             planned = self.plan.next_epoch(offer.now)
-            if offer.deadline >= planned and self._still_there(at_work, available, planned):
+            if offer.deadline >= planned and self._still_there(at_work, offer, ledger, planned):
                 return None, self._held_note(planned)
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.plan.table(offer.now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from routing.outcomes import assignment, not_assigned
 from routing.plan import PLANNED, DayPlan
 from routing.policies import Offer, Policy, make_policy
 from routing.recovery import Recovery
+from routing.stamps import Stamps
 from routing.trusted import trusted
 from routing.winddown import NOTE, WindDown
 
@@ -47,14 +49,15 @@ class Router(FeedbackFlow, Recovery):
         self.roster = tuple(sorted(roster, key=lambda e: e.id))
         self.taxonomy = taxonomy
         self.options = options = options or RouterOptions()
-        self.ledger = BudgetLedger(self.roster)
+        self._stamps = Stamps()  # one timestamp per moment for the router, ledger and duty roster
+        self.ledger = BudgetLedger(self.roster, self._stamps)
         self._by_id = {e.id: e for e in self.roster}
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
         self._backlog = Backlog()
         self.plan = DayPlan(self._catalogue, self.ledger, self._backlog)
         self.policy: Policy = make_policy(options.policy, self.roster, self.plan)
-        self._duty = DutyRoster()
+        self._duty = DutyRoster(self._stamps)
         self._auditor = AuditBook(
             self.policy.name, options.audit_limit, self.ledger, self._duty, self._catalogue.gaps
         )
@@ -135,31 +138,46 @@ class Router(FeedbackFlow, Recovery):
         moment and ``now`` are visited in order, so a quiet spell in the stream does not skip
         a morning in which the backlog could have been assigned.
         """
-        if self._clock is not None and now < self._clock:
-            now = self._clock
+        stamp, clock = self._stamps, self._clock
+        now_ts = stamp(now)
+        if clock is not None and now_ts < stamp(clock):
+            now, now_ts = clock, stamp(clock)
         decisions: list[Decision] = []
         while self._backlog:
             last_chance = self._backlog.next_last_chance()
-            events = (last_chance, self._next_capacity, self._next_plan)
-            moments = [t for t in events if t is not None]
-            if not moments or min(moments) > now:
+            last_ts = self._backlog.next_last_chance_at() or 0.0
+            at, at_ts = self._next_event(last_chance, last_ts)
+            if at is None or at_ts > now_ts:
                 break
-            at = max(min(moments), self._clock) if self._clock is not None else min(moments)
+            if self._clock is not None and stamp(self._clock) > at_ts:
+                at, at_ts = self._clock, stamp(self._clock)
             self._clock = at
-            if self._next_plan is not None and self._next_plan <= at:
+            if self._next_plan is not None and stamp(self._next_plan) <= at_ts:
                 decisions += self._follow_plan(at)
-            if last_chance is not None and last_chance <= at:
+            if last_chance is not None and last_ts <= at_ts:
                 decisions += self._expire(at)
-            if self._next_capacity is not None and self._next_capacity <= at:
+            if self._next_capacity is not None and stamp(self._next_capacity) <= at_ts:
                 decisions += self._wind_down(at)
                 decisions += self._drain(at)
                 self._next_capacity = self._capacity_event_after(at)
         self._clock = now
         decisions += self._timeouts_until(now)
-        if (due := self._backlog.next_last_chance()) is not None and due <= now:
+        if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
             decisions += self._expire(now)
         self._prune(now)
         return decisions
+
+    def _next_event(
+        self, last_chance: datetime | None, last_ts: float
+    ) -> tuple[datetime | None, float]:
+        """The first of the backlog's next last chance (at ``last_ts``), the next capacity
+        event and the next plan, as ``min`` would pick it (the earliest, the first listed on
+        a tie), compared as timestamps."""
+        first, first_ts = (last_chance, last_ts) if last_chance is not None else (None, math.inf)
+        for event in (self._next_capacity, self._next_plan):
+            if event is not None and (ts := self._stamps(event)) < first_ts:
+                first, first_ts = event, ts
+        return first, first_ts
 
     # -- the backlog ---------------------------------------------------------------------
 
@@ -266,7 +284,7 @@ class Router(FeedbackFlow, Recovery):
             return self._assign(chosen, waiting, now, audit)
         reason = self._auditor.backlog_reason(audit, len(candidates))
         if arriving:
-            self._enqueue(waiting)
+            self._enqueue(waiting, deadline)
         outcome = not_assigned(
             "backlogged", mention, classification, reason=reason, at=now, due=waiting.due_at
         )
@@ -287,12 +305,11 @@ class Router(FeedbackFlow, Recovery):
         key = (*kind(need), need.minutes)
         if key in nobody:
             return True
-        available = self._available(need, now)
-        if any(
-            available(e)
-            for e in self._catalogue.candidates_for(need)
-            if e.id not in waiting.excluded
-        ):
+        # Those at work (remembered per candidate list) need only their budget asked: the
+        # same answer as asking each candidate ``self._available(need, now)``.
+        at_work = self._duty.among(self._catalogue.candidates_for(need), now)[0]
+        can_spend, minutes, excluded = self.ledger.can_spend, need.minutes, waiting.excluded
+        if any(can_spend(e.id, now, minutes) for e in at_work if e.id not in excluded):
             return False
         if not waiting.excluded:
             nobody.add(key)
@@ -379,10 +396,10 @@ class Router(FeedbackFlow, Recovery):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _enqueue(self, waiting: Waiting) -> None:
-        self._backlog.add(
-            waiting, self._catalogue.last_chance(waiting.due_at, waiting.classification)
-        )
+    def _enqueue(self, waiting: Waiting, last_chance: datetime | None = None) -> None:
+        if last_chance is None:
+            last_chance = self._catalogue.last_chance(waiting.due_at, waiting.classification)
+        self._backlog.add(waiting, last_chance)
         if len(self._backlog) == 1 or self._next_capacity is None:
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at

@@ -41,15 +41,19 @@ class WindDown:
             yield waiting
 
     def _ranked(self, employee: Employee, backlog: Iterable[Waiting]) -> list[Waiting]:
-        options: list[tuple[float, datetime, str, Waiting]] = []
+        # Deadlines as timestamps: the same order, but ties in value are common and comparing
+        # datetimes with separate tzinfo objects costs more than the timestamp itself.
+        options: list[tuple[float, float, str, Waiting]] = []
         for waiting in backlog:
             need = waiting.need
             if employee.id in waiting.excluded or employee.id not in self.catalogue.ids_for(need):
                 continue
             weight = self.catalogue.taxonomy.weight(waiting.classification.urgency)
             value = employee.skills[need.topic] * weight
-            options.append((-value / need.minutes, waiting.due_at, waiting.mention.id, waiting))
-        return [option[3] for option in sorted(options, key=lambda o: o[:3])]
+            due = waiting.due_at.timestamp()
+            options.append((-value / need.minutes, due, waiting.mention.id, waiting))
+        options.sort()  # mention ids are unique: the waiting mentions are never compared
+        return [option[3] for option in options]
 
     def _better_later(
         self,
