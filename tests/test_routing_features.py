@@ -48,7 +48,8 @@ def test_stickiness_ends_after_its_window(taxonomy: Taxonomy) -> None:
     decisions = router.route(
         mention("m2", later, conversation_id="c1"), classification("m2"), later
     )
-    decisions += router.tick(later + minutes(15))  # an hour of traffic seen: it waits for a plan
+    # an hour of traffic seen: it waits for the next plan, an epoch later
+    decisions += router.tick(later + router.plan.epoch)
     assert assigned_to(decisions, "m2") == "anna"
 
 
@@ -162,13 +163,13 @@ def test_adaptive_holds_a_mention_that_can_wait_for_the_next_plan(taxonomy: Taxo
     # When a low-urgency mention (SLA 24 h) arrives at 10:05
     at = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
     [*_, waiting] = router.route(mention("m1"), classification(urgency=Urgency.LOW), at)
-    # Then it waits for the plan of 10:15, saying so
+    # Then it waits for the plan of 10:30 (plans every 30 minutes), saying so
     assert isinstance(waiting.outcome, NotAssigned)
     assert waiting.audit is not None
-    assert "held for the plan of 2026-03-02T10:15:00" in waiting.audit.note
-    # And the plan of 10:15 gives it to her, not before
-    assert router.tick(datetime(2026, 3, 2, 10, 14, tzinfo=UTC)) == []
-    decisions = router.tick(datetime(2026, 3, 2, 10, 15, tzinfo=UTC))
+    assert "held for the plan of 2026-03-02T10:30:00" in waiting.audit.note
+    # And the plan of 10:30 gives it to her, not before
+    assert router.tick(datetime(2026, 3, 2, 10, 29, tzinfo=UTC)) == []
+    decisions = router.tick(datetime(2026, 3, 2, 10, 30, tzinfo=UTC))
     assert assigned_to(decisions, "m1") == "anna"
 
 
