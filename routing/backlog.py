@@ -36,6 +36,7 @@ class Backlog:
     def __init__(self) -> None:
         self._items: dict[str, Waiting] = {}
         self._heap: list[tuple[float, int, str, datetime]] = []
+        self._lasts: dict[str, float] = {}  # each waiting mention's last chance (POSIX)
         self._seq = 0
 
     def __len__(self) -> int:
@@ -50,14 +51,20 @@ class Backlog:
     def add(self, waiting: Waiting, last_chance: datetime) -> None:
         mention_id = waiting.mention.id
         self._items[mention_id] = waiting
-        heapq.heappush(self._heap, (last_chance.timestamp(), self._seq, mention_id, last_chance))
+        at = self._lasts[mention_id] = last_chance.timestamp()
+        heapq.heappush(self._heap, (at, self._seq, mention_id, last_chance))
         self._seq += 1
 
     def get(self, mention_id: str) -> Waiting | None:
         return self._items.get(mention_id)
 
+    def last_chance_at(self, mention_id: str) -> float:
+        """A waiting mention's last chance, as the POSIX timestamp it was queued with."""
+        return self._lasts[mention_id]
+
     def take(self, mention_id: str) -> Waiting | None:
         """Remove and return a waiting mention (its heap entry goes stale and is skipped)."""
+        self._lasts.pop(mention_id, None)
         return self._items.pop(mention_id, None)
 
     def next_last_chance(self) -> datetime | None:
@@ -74,6 +81,7 @@ class Backlog:
         ts = now.timestamp()
         while (entry := self._head()) is not None and entry[0] <= ts:
             heapq.heappop(self._heap)
+            del self._lasts[entry[2]]
             yield self._items.pop(entry[2])
 
     def in_order(self) -> list[Waiting]:

@@ -20,12 +20,11 @@ the mentions that arrive between epochs and cannot wait for the next one (Devanu
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from routing.backlog import Backlog, Waiting
+from routing.backlog import Backlog
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
@@ -59,7 +58,6 @@ class DayPlan:
         forecast_discount: float = 0.05,
         level_window: timedelta = timedelta(hours=3),
     ) -> None:
-        self._level_window = level_window.total_seconds()
         self.catalogue = catalogue
         self.ledger = ledger
         self.backlog = backlog
@@ -70,6 +68,7 @@ class DayPlan:
         self._discount = forecast_discount
         self._options = options
         self._min_history = min_history.total_seconds()
+        self._level_window = level_window.total_seconds()
         # arrivals remembered for the forecast: when (POSIX) and their (need, urgency) number
         self._seen_at: deque[float] = deque()
         self._seen_kind: deque[int] = deque()
@@ -81,7 +80,6 @@ class DayPlan:
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
-        self._lasts: dict[str, float] = {}  # each waiting mention's last chance (POSIX)
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -130,7 +128,7 @@ class DayPlan:
         while self._seen_at and self._seen_at[0] < ts - kept:
             self._seen_at.popleft()
             self._seen_kind.popleft()
-        items = self._waiting_items(ts, self.backlog.values()) + self._forecast_items(ts)
+        items = self._waiting_items(ts) + self._forecast_items(ts)
         if not items:
             self._prices, self._picks = {}, []
             return
@@ -143,19 +141,15 @@ class DayPlan:
         """(mention id, employee id): waiting mentions the plan gives to someone at work now."""
         return self._picks
 
-    def _waiting_items(self, ts: float, waiting: Iterable[Waiting]) -> list[Item]:
+    def _waiting_items(self, ts: float) -> list[Item]:
         groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
-        known, lasts = self._lasts, {}
-        for w in waiting:
-            last = known.get(w.mention.id)
-            if last is None:  # a mention waits for many epochs: its last chance is met once
-                last = self.catalogue.last_chance(w.due_at, w.classification).timestamp()
-            lasts[w.mention.id] = last
+        last_chance = self.backlog.last_chance_at
+        for w in self.backlog.values():
+            last = last_chance(w.mention.id)
             # grouped by the last chance rounded down: the group's window never overstates
             slot = ts + (last - ts) // self._group * self._group
             key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
             groups.setdefault(key, []).append((last, w.mention.id))
-        self._lasts = lasts  # only the ones still waiting
         items = []
         for (need, urgency, end, excluded), members in groups.items():
             ids = tuple([m for _, m in sorted(members)])

@@ -48,6 +48,7 @@ class PlainBacklog(Backlog):
     def pop_last_chances(self, now: datetime) -> Iterator[Waiting]:
         while (at := self.next_last_chance()) is not None and at <= now:
             _, _, mention_id = heapq.heappop(self._plain)
+            del self._lasts[mention_id]
             yield self._items.pop(mention_id)
 
     def in_order(self) -> list[Waiting]:
