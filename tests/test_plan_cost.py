@@ -6,6 +6,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import pytest
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix
 
@@ -94,7 +95,7 @@ def random_items(catalogue: Catalogue, rng: random.Random, ts: float) -> list[It
 def plan_built_plainly(
     items: list[Item], shifts: Shifts, catalogue: Catalogue, ledger: BudgetLedger, options: int
 ) -> tuple[dict[str, float], list[tuple[str, str]]]:
-    """The plan by one loop over items, candidates and spans, solved by ``linprog``."""
+    """The plan by one loop over items, candidates and spans, solved by the same solver."""
     rows: dict[tuple[str, date], int] = {}
     caps: list[float] = []
     first_row: dict[str, int] = {}
@@ -128,16 +129,14 @@ def plan_built_plainly(
     matrix = coo_matrix((data, (r, c)), shape=(n + len(caps), len(columns))).tocsr()
     bounds = np.concatenate([[item.mentions for item in items], caps])
     values = np.array([col[2] for col in columns])
-    result = linprog(
-        -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
-        options={"presolve": False},
-    )  # fmt: skip
-    duals = -result.ineqlin.marginals[n:]
+    solved = solve_packing(values, matrix, bounds)
+    assert solved is not None
+    x, duals = solved[0], solved[1][n:]
     prices = {e: max(0.0, float(duals[row])) for e, row in first_row.items()}
     shares: dict[int, list[tuple[float, str]]] = {}
     for var, (i, _, _, at_work, person_id) in enumerate(columns):
-        if at_work and items[i].ids and result.x[var] > 1e-6:
-            shares.setdefault(i, []).append((-float(result.x[var]), person_id))
+        if at_work and items[i].ids and x[var] > 1e-6:
+            shares.setdefault(i, []).append((-float(x[var]), person_id))
     picks = []
     for i, share in sorted(shares.items()):
         members = iter(items[i].ids)
@@ -165,24 +164,50 @@ def test_the_numpy_program_gives_the_plan_of_the_plain_loop() -> None:
         assert solve_plan(items, shifts, catalogue, ledger, options, 0.05) == expected
 
 
-def test_direct_highs_gives_linprogs_solution_and_duals() -> None:
+def test_direct_highs_gives_an_optimum_and_optimal_duals() -> None:
     rng = np.random.default_rng(5)
-    for _ in range(5):
+    for _ in range(20):
         # Given a random packing program
         dense = (rng.random((30, 80)) < 0.15) * rng.uniform(1, 10, (30, 80))
         dense[0] = 1.0  # every column in a row: bounded
         matrix, bounds = csr_matrix(dense), rng.uniform(1, 20, 30)
         values = rng.uniform(0, 5, 80)
-        # Then HiGHS called directly answers exactly what linprog answers
         solved = solve_packing(values, matrix, bounds)
         result = linprog(
-        -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
-        options={"presolve": False},
-    )  # fmt: skip
+            -values, A_ub=matrix, b_ub=bounds, bounds=(0, None), method="highs",
+            options={"presolve": False},
+        )  # fmt: skip
         assert result.status == 0
         assert solved is not None
-        assert np.array_equal(solved[0], result.x)
-        assert np.array_equal(solved[1], -result.ineqlin.marginals)
+        x, duals = solved
+        # Then x is feasible and as valuable as linprog's optimum
+        assert (x >= -1e-9).all()
+        assert (dense @ x <= bounds + 1e-7).all()
+        assert values @ x == pytest.approx(values @ result.x, rel=1e-9)
+        # And the duals are optimal: nonnegative, every column priced at least at its value,
+        # zero on slack rows, and worth the optimum (strong duality)
+        assert (duals >= -1e-9).all()
+        assert (dense.T @ duals >= values - 1e-7).all()
+        assert np.allclose(duals[dense @ x < bounds - 1e-7], 0.0, atol=1e-9)
+        assert bounds @ duals == pytest.approx(values @ x, rel=1e-9)
+
+
+def test_each_solve_starts_afresh() -> None:
+    # Given two programs solved in turn by the thread's one HiGHS instance
+    rng = np.random.default_rng(8)
+    programs = []
+    for _ in range(4):
+        dense = (rng.random((12, 40)) < 0.3) * rng.uniform(1, 5, (12, 40))
+        dense[0] = 1.0
+        programs.append((rng.uniform(0, 5, 40), csr_matrix(dense), rng.uniform(1, 9, 12)))
+    first = [solve_packing(*program) for program in programs]
+    again = [solve_packing(*program) for program in reversed(programs)][::-1]
+    # Then each answer is the same whatever was solved before it (no basis carried over)
+    for one, other in zip(first, again, strict=True):
+        assert one is not None
+        assert other is not None
+        assert np.array_equal(one[0], other[0])
+        assert np.array_equal(one[1], other[1])
 
 
 def test_the_wind_down_remembers_colleagues_but_picks_as_if_it_asked_each_time() -> None:
