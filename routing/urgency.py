@@ -21,7 +21,7 @@ import re
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -157,7 +157,8 @@ def _whole_words(body: str) -> re.Pattern[str]:
 
 
 _LEVELS = tuple(Urgency)
-_ZERO = timedelta(0)
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # Chunks of text remembered as holding a keyword or not, before the memory starts afresh.
 _MAX_CHUNKS = 65_536
 
@@ -221,7 +222,9 @@ class UrgencyAssessor:
         ]
         self._candidates = _candidates(rules)
         self._chunks: dict[str, bool] = {}  # chunk -> may a keyword match touch it
-        self._history: OrderedDict[tuple[str, str], deque[datetime]] = OrderedDict()
+        # author -> their recent complaints, as whole microseconds since 1970 (exact, and cheap
+        # to compare: datetimes parsed from a stream each carry their own tzinfo)
+        self._history: OrderedDict[tuple[str, str], deque[int]] = OrderedDict()
         # The rules as tables, looked up once rather than per mention.
         mood, reach, repeat = (
             self.policy.negative_sentiment,
@@ -231,7 +234,8 @@ class UrgencyAssessor:
         self._mood = (mood.min_confidence, _steps(mood)) if mood is not None else None
         self._reach = (reach.followers, _steps(reach)) if reach is not None else None
         self._repeat = (repeat, _steps(repeat)) if repeat is not None else None
-        self._window = timedelta(minutes=repeat.window_minutes if repeat is not None else 0)
+        window = timedelta(minutes=repeat.window_minutes if repeat is not None else 0)
+        self._window = window // _MICROSECOND
 
     def assess(
         self,
@@ -295,14 +299,16 @@ class UrgencyAssessor:
     def _remember(self, mention: Mention, rule: RepeatRule) -> int:
         """Earlier complaints of this author within the window; records this one."""
         key = (mention.platform, mention.author.id)
-        at = mention.created_at
-        seen = self._history.pop(key, None)
+        at = (mention.created_at - _UNIX) // _MICROSECOND
+        history = self._history
+        seen = history.get(key)
         if seen is None:
-            seen = deque(maxlen=rule.previous + 1)
-        window, zero = self._window, _ZERO
-        earlier = sum(1 for t in seen if zero <= at - t <= window) if seen else 0
+            seen = history[key] = deque(maxlen=rule.previous + 1)
+        else:
+            history.move_to_end(key)  # most recently active author last
+        window = self._window
+        earlier = sum(1 for t in seen if 0 <= at - t <= window)
         seen.append(at)
-        self._history[key] = seen  # most recently active author last
         while len(self._history) > rule.max_authors:
             self._history.popitem(last=False)
         return earlier

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -149,6 +149,27 @@ def test_a_repeat_complaint_within_the_window_raises() -> None:
     # And another author is not affected, nor a complaint after the window has passed
     assert complain(31, author="u2") == (Urgency.NORMAL, ())
     assert complain(200) == (Urgency.NORMAL, ())
+
+
+def test_the_window_is_exact_to_the_microsecond_across_utc_offsets() -> None:
+    # Given a 60-minute window and complaints written with different UTC offsets
+    rule = RepeatRule(window_minutes=60, previous=1)
+    assessor = UrgencyAssessor(QUIET.model_copy(update={"repeat_complaint": rule}))
+    amsterdam, new_york = timezone(timedelta(hours=1)), timezone(timedelta(hours=-5))
+
+    def complain(author: str, at: datetime) -> tuple[str, ...]:
+        mention = post(author=author).model_copy(update={"created_at": at})
+        return assessor.assess(
+            mention, Urgency.NORMAL, topic="billing", sentiment=Sentiment.NEGATIVE
+        ).reasons
+
+    # When the second complaint comes exactly 60 minutes later, in another offset, it counts
+    assert complain("u1", T0.astimezone(amsterdam)) == ()
+    assert complain("u1", (T0 + timedelta(hours=1)).astimezone(new_york)) == ("repeat_complaint:1",)
+    # And one microsecond past the window it does not
+    assert complain("u2", T0.astimezone(new_york)) == ()
+    late = T0 + timedelta(hours=1, microseconds=1)
+    assert complain("u2", late.astimezone(amsterdam)) == ()
 
 
 def test_praise_is_not_a_complaint() -> None:
