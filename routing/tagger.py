@@ -9,10 +9,11 @@ recorded urgency also wins over the urgency policy: routing on labels measures r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from routing.language import detect_language
 from routing.models import UNKNOWN_TOPIC, Classification, Mention, Sentiment, Taxonomy, Urgency
+from routing.trusted import trusted
 from routing.urgency import UrgencyAssessor, UrgencyPolicy
 
 LABELS_VERSION = "labels"
@@ -87,21 +88,34 @@ class Tagger:
             )
             if "urgency" not in labelled:  # a recorded urgency is the truth; nothing to raise
                 urgency, reasons = assessed.urgency, assessed.reasons
-        return Classification(
+        confidence = {
+            "topic": round(topic_p, 4),
+            "urgency": round(urgency_p, 4),
+            "sentiment": round(sentiment_p, 4),
+            "language": round(language_p, 4),
+        }
+        # Every field is valid by construction (a validated mention, a taxonomy topic, enum
+        # members) but the model's confidences: those are checked, and pydantic says why not.
+        build = trusted if all(_probability(p) for p in confidence.values()) else _validated
+        return build(
+            Classification,
             mention_id=mention.id,
             topic=topic,
             urgency=urgency,
             language=language,
             sentiment=sentiment,
-            confidence={
-                "topic": round(topic_p, 4),
-                "urgency": round(urgency_p, 4),
-                "sentiment": round(sentiment_p, 4),
-                "language": round(language_p, 4),
-            },
+            confidence=confidence,
             model_version=self.version,
             urgency_reasons=reasons,
         )
+
+
+def _probability(value: object) -> bool:
+    return type(value) is float and 0.0 <= value <= 1.0
+
+
+def _validated(cls: type[Classification], **values: Any) -> Classification:
+    return cls(**values)
 
 
 def _member(enum: type[E], value: str, default: E) -> E:

@@ -17,12 +17,11 @@ from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_mention
 from connectors.files import DeadLetterFile, StreamLine, paced, read_stream
 from connectors.queues import Queue, Transactional
-from routing.decisions import LoggedEvent
 from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
-from workers.decisionlog import decode_logged_outcome
+from workers.decisionlog import OutcomeLine, decode_outcome_line
 from workers.handoff import Handoff
 from workers.health import Status
 from workers.heap import settled_heap
@@ -131,7 +130,7 @@ class Replay:
         queue = self._queue_factory(opts.state_dir / "queue.db")
         self.queue_status.ok()
         # Routing and delivery read back what this process just wrote: handed over, not parsed.
-        mentions, decisions = Handoff(decode_mention), Handoff[LoggedEvent](decode_logged_outcome)
+        mentions, decisions = Handoff(decode_mention), Handoff[OutcomeLine](decode_outcome_line)
         routing = RoutingStage(
             queue, self._topics, self._tagger, self._router, self._metrics, replay_clock,
             mentions=mentions, decisions=decisions,
