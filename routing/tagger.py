@@ -9,7 +9,7 @@ recorded urgency also wins over the urgency policy: routing on labels measures r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from routing.language import detect_language
 from routing.models import UNKNOWN_TOPIC, Classification, Mention, Sentiment, Taxonomy, Urgency
@@ -19,7 +19,9 @@ from routing.urgency import UrgencyAssessor, UrgencyPolicy
 LABELS_VERSION = "labels"
 DEFAULT_UNKNOWN_THRESHOLD = 0.35
 
-E = TypeVar("E", Urgency, Sentiment)
+# Labels to members: a dict lookup costs a fraction of calling the enum.
+_URGENCIES = {u.value: u for u in Urgency}
+_SENTIMENTS = {s.value: s for s in Sentiment}
 
 
 class HeadModel(Protocol):
@@ -74,9 +76,9 @@ class Tagger:
         if topic not in self.taxonomy.topics or topic_p < self.unknown_threshold:
             topic = UNKNOWN_TOPIC
         urgency_label, urgency_p = heads.get("urgency", (Urgency.NORMAL.value, 0.0))
-        urgency = _member(Urgency, urgency_label, Urgency.NORMAL)
+        urgency = _URGENCIES.get(urgency_label, Urgency.NORMAL)
         sentiment_label, sentiment_p = heads.get("sentiment", (Sentiment.NEUTRAL.value, 0.0))
-        sentiment = _member(Sentiment, sentiment_label, Sentiment.NEUTRAL)
+        sentiment = _SENTIMENTS.get(sentiment_label, Sentiment.NEUTRAL)
         if mention.lang:
             language, language_p = mention.lang, 1.0
         else:
@@ -116,10 +118,3 @@ def _probability(value: object) -> bool:
 
 def _validated(cls: type[Classification], **values: Any) -> Classification:
     return cls(**values)
-
-
-def _member(enum: type[E], value: str, default: E) -> E:
-    try:
-        return enum(value)
-    except ValueError:
-        return default
