@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -25,7 +26,7 @@ from connectors.codec import decode_mention
 from connectors.files import OutcomeFile
 from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
-from routing.models import Classification, Mention
+from routing.models import Classification, Mention, Outcome
 from routing.router import Decision, Router
 from routing.tagger import Tagger
 from workers.decisionlog import DecisionEncoder, OutcomeLine, decisions_in, decode_outcome_line
@@ -262,6 +263,7 @@ class DeliveryStage(QueueStage):
 
     The out file's size is committed with the offsets; whenever this member takes over the
     decisions topic the file is cut back to that size, so every outcome is in it exactly once.
+    ``delivered``, when given, hears of each batch's outcomes once they are written.
     """
 
     def __init__(
@@ -272,9 +274,11 @@ class DeliveryStage(QueueStage):
         out: Path | None,
         *,
         handoff: Handoff[OutcomeLine] | None = None,
+        delivered: Callable[[list[Outcome]], None] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.decisions, DELIVERY_GROUP)
         self._out = out
+        self._delivered = delivered
         self._decode = handoff.decode if handoff is not None else decode_outcome_line
         self._file: OutcomeFile | None = None
         if not isinstance(self._consumer, Assigned):
@@ -315,6 +319,7 @@ class DeliveryStage(QueueStage):
                 ),
                 lambda: self._consumer.commit(records, written[0]),
             ),
+            *([] if self._delivered is None else [partial(self._delivered, outcomes)]),
         )
         done = self._outbox.flush()
         self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)
