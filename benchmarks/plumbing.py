@@ -54,6 +54,7 @@ def main() -> None:
     from connectors.files import read_stream
     from connectors.queues import EmbeddedQueue
     from routing.models import Employee, Mention, Taxonomy
+    from workers.heap import settled_heap
 
     taxonomy = Taxonomy.model_validate(TAXONOMY)
     employees = roster()["employees"]
@@ -64,7 +65,8 @@ def main() -> None:
         count = build_stream(stream, args.mentions)
         mentions = [x.result for x in read_stream(stream) if isinstance(x.result, Mention)]
         queue = EmbeddedQueue(Path(tmp) / "queue.db")
-        _run(args.repeat, count, mentions, people, taxonomy, queue)
+        with settled_heap():  # the collector settings a replay runs with
+            _run(args.repeat, count, mentions, people, taxonomy, queue)
         queue.close()
 
 
