@@ -9,16 +9,19 @@ recorded urgency also wins over the urgency policy: routing on labels measures r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol
 
 from routing.language import detect_language
 from routing.models import UNKNOWN_TOPIC, Classification, Mention, Sentiment, Taxonomy, Urgency
+from routing.trusted import trusted
 from routing.urgency import UrgencyAssessor, UrgencyPolicy
 
 LABELS_VERSION = "labels"
 DEFAULT_UNKNOWN_THRESHOLD = 0.35
 
-E = TypeVar("E", Urgency, Sentiment)
+# Labels to members: a dict lookup costs a fraction of calling the enum.
+_URGENCIES = {u.value: u for u in Urgency}
+_SENTIMENTS = {s.value: s for s in Sentiment}
 
 
 class HeadModel(Protocol):
@@ -73,9 +76,9 @@ class Tagger:
         if topic not in self.taxonomy.topics or topic_p < self.unknown_threshold:
             topic = UNKNOWN_TOPIC
         urgency_label, urgency_p = heads.get("urgency", (Urgency.NORMAL.value, 0.0))
-        urgency = _member(Urgency, urgency_label, Urgency.NORMAL)
+        urgency = _URGENCIES.get(urgency_label, Urgency.NORMAL)
         sentiment_label, sentiment_p = heads.get("sentiment", (Sentiment.NEUTRAL.value, 0.0))
-        sentiment = _member(Sentiment, sentiment_label, Sentiment.NEUTRAL)
+        sentiment = _SENTIMENTS.get(sentiment_label, Sentiment.NEUTRAL)
         if mention.lang:
             language, language_p = mention.lang, 1.0
         else:
@@ -87,25 +90,31 @@ class Tagger:
             )
             if "urgency" not in labelled:  # a recorded urgency is the truth; nothing to raise
                 urgency, reasons = assessed.urgency, assessed.reasons
-        return Classification(
+        confidence = {
+            "topic": round(topic_p, 4),
+            "urgency": round(urgency_p, 4),
+            "sentiment": round(sentiment_p, 4),
+            "language": round(language_p, 4),
+        }
+        # Every field is valid by construction (a validated mention, a taxonomy topic, enum
+        # members) but the model's confidences: those are checked, and pydantic says why not.
+        build = trusted if all(_probability(p) for p in confidence.values()) else _validated
+        return build(
+            Classification,
             mention_id=mention.id,
             topic=topic,
             urgency=urgency,
             language=language,
             sentiment=sentiment,
-            confidence={
-                "topic": round(topic_p, 4),
-                "urgency": round(urgency_p, 4),
-                "sentiment": round(sentiment_p, 4),
-                "language": round(language_p, 4),
-            },
+            confidence=confidence,
             model_version=self.version,
             urgency_reasons=reasons,
         )
 
 
-def _member(enum: type[E], value: str, default: E) -> E:
-    try:
-        return enum(value)
-    except ValueError:
-        return default
+def _probability(value: object) -> bool:
+    return type(value) is float and 0.0 <= value <= 1.0
+
+
+def _validated(cls: type[Classification], **values: Any) -> Classification:
+    return cls(**values)

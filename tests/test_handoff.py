@@ -40,6 +40,20 @@ def test_a_handoff_forgets_the_oldest_past_its_limit() -> None:
     assert handoff.hits == 1
 
 
+def test_records_read_out_of_order_are_still_right() -> None:
+    # Given a handoff holding three mentions in the order they were published
+    handoff = Handoff(decode_mention)
+    made = [mention(f"m{i}") for i in range(3)]
+    encoded = [handoff.keep(encode_mention(m), m) for m in made]
+    # When the third is read first, then the first and the second
+    third, first, second = (handoff.decode(encoded[i]) for i in (2, 0, 1))
+    # Then each is what its bytes hold: the third handed over, those passed over decoded
+    assert [first, second, third] == made
+    assert third is made[2]
+    assert handoff.hits == 1
+    assert len(handoff) == 0
+
+
 def _assigned(mention_id: str, at: datetime, due: datetime, who: str = "anna") -> Assignment:
     return Assignment(
         mention_id=mention_id, employee_id=who, team="care", platform="x", account=f"@{who}",

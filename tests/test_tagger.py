@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from pydantic import ValidationError
 
-from routing.models import UNKNOWN_TOPIC, Mention, Sentiment, Taxonomy, Urgency
+from routing.models import UNKNOWN_TOPIC, Classification, Mention, Sentiment, Taxonomy, Urgency
 from routing.tagger import DEFAULT_UNKNOWN_THRESHOLD, Tagger
 from routing.urgency import UrgencyPolicy
 from tests.factories import mention
@@ -124,3 +125,33 @@ def test_sentiment_and_unknown_values_fall_back() -> None:
 def test_a_tagger_needs_a_model_or_labels() -> None:
     with pytest.raises(ValueError, match="needs a model"):
         Tagger(None, TAXONOMY)
+
+
+@pytest.mark.parametrize("use_labels", [False, True])
+def test_classifications_are_what_validating_them_gives(use_labels: bool) -> None:
+    # Given mentions with and without a language and labels, through the urgency policy
+    safety = {"words": ["fire"], "at_least": "critical"}
+    policy = UrgencyPolicy.model_validate({"keywords": {"safety": safety}})
+    tagger = Tagger(
+        model(urgency="high", sentiment="negative"), TAXONOMY, use_labels=use_labels, policy=policy
+    )
+    mentions = [
+        mention("m1", text="my bill is wrong", lang="en"),
+        mention("m2", text="the office is on fire", labels={"topic": "outage"}),
+    ]
+    tagged = tagger.tag(mentions)
+    assert tagged[1].urgency_reasons  # the policy raised one
+    for c in tagged:
+        # Then each is equal to the same fields validated, field by field and in its bytes
+        again = Classification.model_validate(c.model_dump())
+        assert c == again
+        assert c.model_dump_json() == again.model_dump_json()
+        assert c.model_fields_set == again.model_fields_set
+
+
+def test_a_confidence_out_of_range_is_refused() -> None:
+    # Given a model that reports a probability above 1
+    tagger = Tagger(model(p=1.5), TAXONOMY)
+    # Then the classification is refused, naming the field
+    with pytest.raises(ValidationError, match=r"confidence\.topic"):
+        tagger.tag([mention()])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 _LIMIT = 100_000
+_LOOKAHEAD = 64
 
 
 class Handoff(Generic[T]):
@@ -19,31 +21,33 @@ class Handoff(Generic[T]):
     decoding would give, because the codecs round-trip: ``decode(encode(v)) == v``. Records
     written by another process, or before a restart, are not held and are decoded.
 
-    Each value is handed over once; past ``limit`` held values the oldest are forgotten (a
-    consumer that lags that far behind decodes them), so it never grows without bound.
+    Records are read back in the order they were kept, so the kept pairs wait in that order
+    and each record is compared with the next few (no hashing of the bytes); pairs passed
+    over are forgotten. Each value is handed over once; past ``limit`` held values the oldest
+    are forgotten (a consumer that lags that far behind decodes them), so it never grows
+    without bound.
     """
 
     def __init__(self, decode: Callable[[bytes], T], limit: int = _LIMIT) -> None:
         self._decode = decode
-        self._limit = limit
-        self._held: dict[bytes, T] = {}
+        self._held: deque[tuple[bytes, T]] = deque(maxlen=limit)
         self.hits = 0
 
     def keep(self, data: bytes, value: T) -> bytes:
         """Remember that ``data`` decodes to ``value``; returns ``data``."""
-        held = self._held
-        held[data] = value
-        while len(held) > self._limit:
-            del held[next(iter(held))]
+        self._held.append((data, value))
         return data
 
     def decode(self, data: bytes) -> T:
         """The value kept for ``data``, or ``data`` decoded."""
-        value = self._held.pop(data, None)
-        if value is None:
-            return self._decode(data)
-        self.hits += 1
-        return value
+        held = self._held
+        for i in range(min(len(held), _LOOKAHEAD)):
+            if held[i][0] == data:
+                for _ in range(i):  # kept before it, and not read in order: decoded if read
+                    held.popleft()
+                self.hits += 1
+                return held.popleft()[1]
+        return self._decode(data)
 
     def __len__(self) -> int:
         return len(self._held)

@@ -17,19 +17,19 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from config.settings import TopicNames
-from connectors.codec import decode_mention, encode_outcome
+from connectors.codec import decode_mention
 from connectors.files import OutcomeFile
 from connectors.queues import Consumer, Queue
 from connectors.queues.base import Record
-from routing.decisions import LoggedEvent
-from routing.models import Classification, Mention
+from routing.models import Classification, Mention, Outcome
 from routing.router import Decision, Router
 from routing.tagger import Tagger
-from workers.decisionlog import decisions_in, decode_logged_outcome, encode_decision
+from workers.decisionlog import DecisionEncoder, OutcomeLine, decisions_in, decode_outcome_line
 from workers.flow import (
     FlowMeter,
     log_classified,
@@ -121,7 +121,8 @@ class QueueStage:
 class Decider:
     """The router's half of a stage: drop decided ids, route the rest, log the decisions.
 
-    Given a ``handoff``, it keeps each decision it logs there for a delivery in this process.
+    Given a ``handoff``, it keeps each decision it logs there, as the outcome and line a
+    delivery in this process needs of it.
     """
 
     def __init__(
@@ -131,7 +132,7 @@ class Decider:
         router: Router,
         metrics: Metrics,
         clock: Clock,
-        handoff: Handoff[LoggedEvent] | None = None,
+        handoff: Handoff[OutcomeLine] | None = None,
     ) -> None:
         self.queue = queue
         self.topics = topics
@@ -140,6 +141,7 @@ class Decider:
         self.clock = clock
         self.flow = FlowMeter(metrics)
         self._handoff = handoff
+        self._encode = DecisionEncoder().encode
 
     def rebuild(self) -> int:
         logged = decisions_in(self.queue, self.topics.decisions)
@@ -179,11 +181,13 @@ class Decider:
         """Append ``decisions`` to the decision log."""
         if not decisions:
             return
-        handoff = self._handoff
-        if handoff is None:
-            records = [(d.mention_id, encode_decision(d)) for d in decisions]
-        else:
-            records = [(d.mention_id, handoff.keep(encode_decision(d), d)) for d in decisions]
+        encode, handoff = self._encode, self._handoff
+        records: list[tuple[str | None, bytes]] = []
+        for decision in decisions:
+            data, delivered = encode(decision)
+            if handoff is not None:
+                handoff.keep(data, delivered)
+            records.append((decision.mention_id, data))
         self.queue.publish(self.topics.decisions, records)
 
     def observe(self, decisions: list[Decision]) -> None:
@@ -212,7 +216,7 @@ class RoutingStage(QueueStage):
         clock: Clock,
         *,
         mentions: Handoff[Mention] | None = None,
-        decisions: Handoff[LoggedEvent] | None = None,
+        decisions: Handoff[OutcomeLine] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.mentions, ROUTER_GROUP)
         self._tagger = tagger
@@ -259,6 +263,7 @@ class DeliveryStage(QueueStage):
 
     The out file's size is committed with the offsets; whenever this member takes over the
     decisions topic the file is cut back to that size, so every outcome is in it exactly once.
+    ``delivered``, when given, hears of each batch's outcomes once they are written.
     """
 
     def __init__(
@@ -268,11 +273,13 @@ class DeliveryStage(QueueStage):
         metrics: Metrics,
         out: Path | None,
         *,
-        handoff: Handoff[LoggedEvent] | None = None,
+        handoff: Handoff[OutcomeLine] | None = None,
+        delivered: Callable[[list[Outcome]], None] | None = None,
     ) -> None:
         super().__init__(queue, topics, metrics, topics.decisions, DELIVERY_GROUP)
         self._out = out
-        self._decode = handoff.decode if handoff is not None else decode_logged_outcome
+        self._delivered = delivered
+        self._decode = handoff.decode if handoff is not None else decode_outcome_line
         self._file: OutcomeFile | None = None
         if not isinstance(self._consumer, Assigned):
             self._open_file()
@@ -290,7 +297,7 @@ class DeliveryStage(QueueStage):
         started = time.perf_counter()
         decoded, poison = decode_records(records, self._decode)
         outcomes = [d.outcome for _, d in decoded if d.outcome is not None]
-        lines = [encode_outcome(o) for o in outcomes]  # once, for the topic and the file
+        lines = [d.line for _, d in decoded if d.outcome is not None]  # for the topic and file
         written: list[str] = [""]
 
         def write() -> None:
@@ -312,6 +319,7 @@ class DeliveryStage(QueueStage):
                 ),
                 lambda: self._consumer.commit(records, written[0]),
             ),
+            *([] if self._delivered is None else [partial(self._delivered, outcomes)]),
         )
         done = self._outbox.flush()
         self._metrics.stage_seconds.labels("deliver").observe(time.perf_counter() - started)

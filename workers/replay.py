@@ -17,19 +17,18 @@ from config.settings import TopicNames
 from connectors.codec import decode_mention, encode_mention
 from connectors.files import DeadLetterFile, StreamLine, paced, read_stream
 from connectors.queues import Queue, Transactional
-from routing.decisions import LoggedEvent
 from routing.errors import MalformedMentionError
 from routing.models import Mention
 from routing.router import Router
 from routing.tagger import Tagger
-from workers.decisionlog import decode_logged_outcome
+from workers.decisionlog import OutcomeLine, decode_outcome_line
 from workers.handoff import Handoff
 from workers.health import Status
 from workers.heap import settled_heap
 from workers.metrics import Metrics
 from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage
 from workers.stages import queue_lag
-from workers.summary import Summary
+from workers.summary import Finals, Summary
 
 CONNECTOR = "replay"
 _QUEUE_FILES = ("queue.db", "queue.db-wal", "queue.db-shm")
@@ -131,12 +130,15 @@ class Replay:
         queue = self._queue_factory(opts.state_dir / "queue.db")
         self.queue_status.ok()
         # Routing and delivery read back what this process just wrote: handed over, not parsed.
-        mentions, decisions = Handoff(decode_mention), Handoff[LoggedEvent](decode_logged_outcome)
+        mentions, decisions = Handoff(decode_mention), Handoff[OutcomeLine](decode_outcome_line)
         routing = RoutingStage(
             queue, self._topics, self._tagger, self._router, self._metrics, replay_clock,
             mentions=mentions, decisions=decisions,
         )  # fmt: skip
-        delivery = DeliveryStage(queue, self._topics, self._metrics, opts.out, handoff=decisions)
+        finals = Finals()  # the summary's outcomes: those delivered before, then this run's
+        delivery = DeliveryStage(
+            queue, self._topics, self._metrics, opts.out, handoff=decisions, delivered=finals.add
+        )
         lag = queue_lag(
             queue,
             [(self._topics.mentions, ROUTER_GROUP), (self._topics.decisions, DELIVERY_GROUP)],
@@ -147,6 +149,8 @@ class Replay:
         count = malformed = 0
         try:
             routing.rebuild()
+            before = queue.end_offset(self._topics.assignments)  # a resumed run delivered these
+            finals.add_lines(r.value for r in islice(queue.scan(self._topics.assignments), before))
             with DeadLetterFile(opts.dead_letters) as dead:
                 # At speed 0 several batches share one transaction: one sync to disk for all.
                 size = opts.batch_size * (_BATCHES_PER_SYNC if opts.speed == 0 else 1)
@@ -167,8 +171,7 @@ class Replay:
                         progress(count)
             checkpoint.done = True
             checkpoint.save()
-            delivered = (r.value for r in queue.scan(self._topics.assignments))
-            summary = Summary.from_lines(delivered, self._router.roster)
+            summary = finals.summary(self._router.roster)
             final = list(lag())
             self._metrics.watch_lag(lambda: final)  # the queue closes; keep the lag it ended with
         finally:

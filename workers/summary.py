@@ -24,6 +24,32 @@ class _Final(NamedTuple):
     within_sla: bool = False
 
 
+class Finals:
+    """Each mention's last outcome, as the summary needs it, gathered as outcomes come.
+
+    Earlier outcomes come as outcome-file lines (read back), later ones as the outcomes
+    delivered in this process, which need no parsing; in the order they were delivered.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, _Final] = {}
+
+    def add_lines(self, lines: Iterable[bytes]) -> None:
+        """Outcomes in the outcome-file format: this product's own, parsed but not validated."""
+        last = self._last
+        for line in lines:
+            data = orjson.loads(line)
+            last[str(data["mention_id"])] = _parsed(data)
+
+    def add(self, outcomes: Iterable[Outcome]) -> None:
+        last = self._last
+        for outcome in outcomes:
+            last[outcome.mention_id] = _final(outcome)
+
+    def summary(self, roster: Sequence[Employee]) -> Summary:
+        return Summary._of(list(self._last.values()), roster)
+
+
 @dataclass
 class EmployeeUse:
     employee_id: str

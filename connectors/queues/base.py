@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record read from a topic partition."""
+class Record(NamedTuple):
+    """One record read from a topic partition (a tuple: the readers make one per record)."""
 
     topic: str
     partition: int
