@@ -21,23 +21,25 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import numpy as np
 
-from routing.backlog import Backlog
+from routing.backlog import Backlog, Waiting
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Urgency
 from routing.planlp import solve_plan
-from routing.planning import DayBook, Item, Shifts
+from routing.planning import DayBook, Items, Shifts
+from routing.timetable import Timetable
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
-_NOBODY: frozenset[str] = frozenset()  # no one excluded from expected traffic
+_NONE = Items((), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), (), {})
 
 
 class DayPlan:
@@ -80,6 +82,11 @@ class DayPlan:
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
+        self._timetable = Timetable(self._book)  # and as arrays, with each kind's candidates
+        # each waiting mention's group but for its last chance: (kind, excluded), numbered
+        self._waiting: dict[str, tuple[Waiting, int]] = {}
+        self._groups: dict[tuple[int, frozenset[str]], int] = {}
+        self._windows: list[float] = []  # each kind's window for expected traffic
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -128,38 +135,85 @@ class DayPlan:
         while self._seen_at and self._seen_at[0] < ts - kept:
             self._seen_at.popleft()
             self._seen_kind.popleft()
-        items = self._waiting_items(ts) + self._forecast_items(ts)
-        if not items:
+        items = self._items(ts)
+        if not len(items):
             self._prices, self._picks = {}, []
             return
         shifts = Shifts(now, self._horizon, self._book)
         self._prices, self._picks = solve_plan(
-            items, shifts, self.catalogue, self.ledger, self._options, self._discount
-        )
+            items, shifts, self.catalogue, self.ledger, self._options, self._discount,
+            self._timetable,
+        )  # fmt: skip
 
     def picks(self) -> list[tuple[str, str]]:
         """(mention id, employee id): waiting mentions the plan gives to someone at work now."""
         return self._picks
 
-    def _waiting_items(self, ts: float) -> list[Item]:
-        groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
-        last_chance = self.backlog.last_chance_at
-        for w in self.backlog.values():
-            last = last_chance(w.mention.id)
-            # grouped by the last chance rounded down: the group's window never overstates
-            slot = ts + (last - ts) // self._group * self._group
-            key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
-            groups.setdefault(key, []).append((last, w.mention.id))
-        items = []
-        for (need, urgency, end, excluded), members in groups.items():
-            ids = tuple([m for _, m in sorted(members)])
-            items.append(Item(len(ids), need, urgency, ts, end, ids, excluded))
-        return items
+    def _items(self, ts: float) -> Items:
+        """The waiting mentions' groups, then the expected traffic."""
+        waiting, expected = self._waiting_items(ts), self._forecast_items(ts)
+        return Items(
+            tuple(self._kinds), np.concatenate([waiting.kind, expected.kind]),
+            np.concatenate([waiting.mentions, expected.mentions]),
+            np.concatenate([waiting.start, expected.start]),
+            np.concatenate([waiting.end, expected.end]),
+            [*waiting.ids, *[()] * len(expected)], waiting.excluded,
+        )  # fmt: skip
 
-    def _forecast_items(self, ts: float) -> list[Item]:
+    def _waiting_items(self, ts: float) -> Items:
+        """The backlog in groups of one kind, urgency, exclusions and last chance rounded down
+        (the group's window never overstates), in the order the backlog first meets them;
+        each group's mentions earliest last chance first (then by id)."""
+        ids, lasts, groups = [], [], []
+        known, last_chance = self._waiting, self.backlog.last_chance_at
+        for w in self.backlog.values():
+            mention_id = w.mention.id
+            entry = known.get(mention_id)
+            if entry is None or entry[0] is not w:
+                entry = known[mention_id] = (w, self._group_of(w))
+            ids.append(mention_id)
+            lasts.append(last_chance(mention_id))
+            groups.append(entry[1])
+        if len(known) > 2 * len(ids) + 1_000:  # forget the mentions gone from the backlog
+            self._waiting = {i: known[i] for i in ids}
+        return self._grouped(ts, ids, np.array(lasts, dtype=float), np.array(groups, np.int64))
+
+    def _group_of(self, w: Waiting) -> int:
+        if len(self._groups) >= 100_000:  # exclusions vary: a long-running worker stays small
+            self._groups.clear()
+            self._waiting.clear()
+        kind = self._kinds.setdefault((w.need, w.classification.urgency), len(self._kinds))
+        return self._groups.setdefault((kind, w.excluded), len(self._groups))
+
+    def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
+        slot = ts + (last - ts) // self._group * self._group
+        end = np.maximum(slot, ts)
+        # groups (group, end) numbered in the order first met, then members in group order
+        order = np.lexsort((end, group))
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (group[order][1:] != group[order][:-1]) | (end[order][1:] != end[order][:-1])
+        rank = np.argsort(np.minimum.reduceat(order, np.flatnonzero(new)) if len(order) else order)
+        number = np.empty(len(rank), dtype=np.int64)
+        number[rank] = np.arange(len(rank))
+        of = np.empty(len(order), dtype=np.int64)
+        of[order] = number[np.cumsum(new) - 1]
+        members = np.lexsort((np.array(ids, dtype=str), last, of))
+        bounds = np.searchsorted(of[members], np.arange(len(rank) + 1)).tolist()
+        names = [ids[i] for i in members.tolist()]
+        heads = members[bounds[:-1]]
+        found = list(self._groups)
+        pairs = [found[g] for g in group[heads].tolist()]
+        return Items(
+            (), np.array([kind for kind, _ in pairs], dtype=np.int64),
+            np.diff(bounds).astype(float), np.full(len(heads), ts), end[heads],
+            [tuple(names[a:b]) for a, b in pairwise(bounds)],
+            {g: excluded for g, (_, excluded) in enumerate(pairs) if excluded},
+        )  # fmt: skip
+
+    def _forecast_items(self, ts: float) -> Items:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
-            return []
+            return _NONE
         at = np.fromiter(self._seen_at, float, len(self._seen_at))
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
@@ -170,12 +224,11 @@ class DayPlan:
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
         kinds, index, count = self._counts(ts, shifts, at)
-        middles = (ts + (index + 0.5) * self._slot).tolist()
-        windows = {u: self._window(u) for u in {urgency for _, urgency in kinds}}
-        return [
-            Item(n * scale, need, urgency, middle, middle + windows[urgency], (), _NOBODY)
-            for (need, urgency), middle, n in zip(kinds, middles, count.tolist(), strict=True)
-        ]
+        middles = ts + (index + 0.5) * self._slot
+        for _, urgency in list(self._kinds)[len(self._windows) :]:
+            self._windows.append(self._window(urgency))
+        windows = np.array(self._windows)[kinds]
+        return Items((), kinds, count * scale, middles, middles + windows, (), {})
 
     def _window(self, urgency: Urgency) -> float:
         sla, lead = self.catalogue.sla(urgency)
@@ -194,8 +247,8 @@ class DayPlan:
 
     def _counts(
         self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
-    ) -> tuple[list[tuple[Need, Urgency]], np.ndarray, np.ndarray]:
-        """Arrivals per kind, urgency and slot ahead: the (need, urgency) pairs, slot numbers
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrivals per kind, urgency and slot ahead: the (need, urgency) numbers, slot numbers
         and counts, in the order first counted (shift by shift, oldest arrival first), as a
         loop over the arrivals would count them."""
         kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
@@ -210,5 +263,4 @@ class DayPlan:
         found, first, count = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
         order = np.argsort(first)
         found, count = found[order], count[order].astype(float)
-        pairs = list(self._kinds)
-        return [pairs[k] for k in (found // slots).tolist()], found % slots, count
+        return found // slots, found % slots, count
