@@ -18,7 +18,7 @@ from routing.eligibility import Need
 from routing.highs import solve_packing
 from routing.ledger import BudgetLedger
 from routing.planning import Item, Items, Shifts
-from routing.timetable import Pairs, Timetable
+from routing.timetable import Epoch, Pairs, Timetable
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +31,11 @@ class _Columns:
 
 
 def _columns(
-    items: Items, members: np.ndarray, pairs: Pairs, options: int, weights: np.ndarray
-) -> _Columns:
-    """The columns of one kind's items: each item's first ``options`` candidates with a span
-    in its window (the excluded skipped), every such span of theirs."""
-    lo, hi = items.start[members], items.end[members]
+    items: Items, members: np.ndarray, lo: np.ndarray, hi: np.ndarray, pairs: Pairs, options: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of one kind's items (windows [lo, hi]) as (item, pair of the epoch): each
+    item's first ``options`` candidates with a span in its window (the excluded skipped),
+    every such span of theirs."""
     inside = (pairs.start[None, :] <= hi[:, None]) & (pairs.end[None, :] > lo[:, None])
     if items.excluded:
         for k, i in enumerate(members.tolist()):
@@ -45,9 +45,7 @@ def _columns(
     before = np.cumsum(found, axis=1) - found  # candidates found ahead of each one
     keep = inside & (before < options)[:, pairs.candidate]
     a, p = np.nonzero(keep)  # item by item, pairs in order: the loop's order
-    return _Columns(
-        members[a], pairs.row[p], pairs.skill[p] * weights[a], pairs.at_work[p], pairs.ids[p]
-    )
+    return members[a], p + pairs.offset
 
 
 def solve_plan(
@@ -66,28 +64,31 @@ def solve_plan(
     (for one catalogue) saves building everyone's spans again.
     """
     batch = items if isinstance(items, Items) else Items.of(items)
-    kinds = np.unique(batch.kind).tolist()
-    needs: dict[Need, list[int]] = {}  # each kind of mention: its (need, urgency) kinds
+    needs: dict[Need, int] = {}  # each kind of mention, numbered
+    need = np.zeros(len(batch.kinds), dtype=np.int64)  # of each (need, urgency) kind
     weight = np.zeros(len(batch.kinds))
     minutes = np.zeros(len(batch.kinds))
-    for k in kinds:
-        need, urgency = batch.kinds[k]
-        needs.setdefault(need, []).append(k)
+    for k in np.unique(batch.kind).tolist():
+        kind, urgency = batch.kinds[k]
+        need[k] = needs.setdefault(kind, len(needs))
         weight[k] = float(catalogue.taxonomy.weight(urgency))
-        minutes[k] = need.minutes
+        minutes[k] = kind.minutes
     table = timetable if timetable is not None else Timetable(shifts.book)
     epoch = table.epoch(shifts, needs, catalogue)
+    # each kind's items in order: one stable sort instead of a search per kind
+    order = np.argsort(need[batch.kind], kind="stable")
+    ends = np.cumsum(np.bincount(need[batch.kind], minlength=len(needs))).tolist()
+    lo, hi = batch.start[order], batch.end[order]
     parts = []
-    for need, numbers in needs.items():
-        pairs = epoch.pairs(need)
+    for kind, a, b in zip(needs, [0, *ends], ends, strict=False):
+        pairs = epoch.pairs(kind)
         if pairs is not None:
-            members = np.flatnonzero(np.isin(batch.kind, numbers))
-            parts.append(_columns(batch, members, pairs, options, weight[batch.kind[members]]))
+            parts.append(_columns(batch, order[a:b], lo[a:b], hi[a:b], pairs, options))
     waiting = np.fromiter(map(bool, batch.ids), bool, len(batch))
-    columns = _merge(waiting, parts, discount)
+    columns = _merge(parts, epoch, weight[batch.kind], waiting, discount)
     if columns is None:
         return {}, []
-    row, budgets = _number_rows(columns.row)
+    row, budgets = _number_rows(columns.row, epoch.budgets)
     caps = epoch.capacities(budgets, ledger)
     first_row: dict[str, int] = {}
     for index, number in enumerate(budgets.tolist()):
@@ -97,29 +98,36 @@ def solve_plan(
     return prices, _picks(batch, waiting, columns, x)
 
 
-def _merge(waiting: np.ndarray, parts: list[_Columns], discount: float) -> _Columns | None:
-    """All kinds' columns in item order; expected traffic discounted."""
-    if not parts or not sum(len(part.item) for part in parts):
+def _merge(
+    parts: list[tuple[np.ndarray, np.ndarray]],
+    epoch: Epoch,
+    weight: np.ndarray,
+    waiting: np.ndarray,
+    discount: float,
+) -> _Columns | None:
+    """All kinds' columns in item order, worth the person's skill times the item's weight;
+    expected traffic discounted."""
+    if not parts or not sum(len(item) for item, _ in parts):
         return None
-    item = np.concatenate([part.item for part in parts])
+    item = np.concatenate([item for item, _ in parts])
     order = np.argsort(item, kind="stable")
-    ids = np.concatenate([part.ids for part in parts])
-    value = np.concatenate([part.value for part in parts])[order]
-    expected = ~waiting[item[order]]
+    item, pair = item[order], np.concatenate([pair for _, pair in parts])[order]
+    value = epoch.skill[pair] * weight[item]
+    expected = ~waiting[item]
     value[expected] = value[expected] * (1.0 - discount)
-    return _Columns(
-        item[order], np.concatenate([part.row for part in parts])[order], value,
-        np.concatenate([part.at_work for part in parts])[order], ids[order],
-    )  # fmt: skip
+    return _Columns(item, epoch.row[pair], value, epoch.at_work[pair], epoch.ids[pair])
 
 
-def _number_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Budget rows numbered in the order the columns first meet them; the budgets so met."""
-    met, first, where = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first)
-    number = np.empty(len(met), dtype=np.int64)
-    number[order] = np.arange(len(met))
-    return number[where], met[order]
+def _number_rows(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Budget rows (numbered below ``size``) numbered in the order the columns first meet
+    them; the budgets so met."""
+    first = np.full(size, len(keys))
+    np.minimum.at(first, keys, np.arange(len(keys)))
+    met = np.flatnonzero(first < len(keys))
+    in_order = met[np.argsort(first[met])]
+    number = np.empty(size, dtype=np.int64)
+    number[in_order] = np.arange(len(in_order))
+    return number[keys], in_order
 
 
 def _solve(

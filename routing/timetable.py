@@ -41,15 +41,13 @@ class _Strip:
 @dataclass(frozen=True, slots=True)
 class Pairs:
     """Every (candidate, span) of one kind of mention in the window, candidates most
-    proficient first, each candidate's spans in order."""
+    proficient first, each candidate's spans in order: entries ``offset`` on of the epoch's."""
 
+    offset: int
     candidate: np.ndarray  # which candidate (0, 1, ...) each pair belongs to
     bounds: np.ndarray  # where each candidate's pairs begin
     start: np.ndarray
     end: np.ndarray
-    row: np.ndarray  # the (person, local day) budget, numbered in ``Timetable``
-    at_work: np.ndarray
-    skill: np.ndarray
     ids: np.ndarray  # the person (id, an object array) of each pair
 
 
@@ -159,7 +157,9 @@ class _Table:
 
 
 class Epoch:
-    """One epoch's window over a ``Timetable``: each kind's pairs and each budget's capacity."""
+    """One epoch's window over a ``Timetable``: every kind's pairs in it (kind by kind: each
+    pair's span, budget row, whether it is under way, the person's skill and id) and each
+    budget's capacity."""
 
     def __init__(self, table: _Table, shifts: Shifts) -> None:
         ts, until = shifts.ts, shifts.until
@@ -170,10 +170,9 @@ class Epoch:
         at_work = (self._start <= ts) & (ts < table.end)
         chosen = np.flatnonzero(self._mask[table.index])
         index = table.index[chosen]
-        self._columns = (
-            self._start[index], table.end[index], table.row[index], at_work[index],
-            table.skill[chosen], table.ids[chosen],
-        )  # fmt: skip
+        self.start, self.end, self.row = self._start[index], table.end[index], table.row[index]
+        self.at_work, self.skill = at_work[index], table.skill[chosen]
+        self.ids = table.ids[chosen]
         candidate = table.candidate[chosen]
         first = np.ones(len(candidate), dtype=bool)  # where a candidate's pairs begin
         first[1:] = candidate[1:] != candidate[:-1]
@@ -188,11 +187,15 @@ class Epoch:
         if a == b:
             return None
         lo, hi = np.searchsorted(self._firsts, (a, b)).tolist()
-        start, end, row, at_work, skill, ids = (part[a:b] for part in self._columns)
         return Pairs(
-            self._number[a:b] - self._number[a], self._firsts[lo:hi] - a, start, end, row,
-            at_work, skill, ids,
+            a, self._number[a:b] - self._number[a], self._firsts[lo:hi] - a, self.start[a:b],
+            self.end[a:b], self.ids[a:b],
         )  # fmt: skip
+
+    @property
+    def budgets(self) -> int:
+        """How many budgets (person, local day) the rows are numbered among."""
+        return len(self._table.rows)
 
     def person(self, row: int) -> str:
         return self._table.rows[row][0].id
@@ -210,10 +213,13 @@ class Epoch:
         met, first = np.unique(row, return_index=True)
         where = np.empty(size, dtype=np.int64)
         where[met] = np.flatnonzero(self._mask)[first]
+        first_spans = where[rows]
+        later = (table.start[first_spans] > shifts.ts).tolist()  # max(span start, now)
         caps = []
-        for number, at, spent, counted in zip(
-            rows.tolist(), where[rows].tolist(), total, within, strict=True
+        for number, at, after, spent, counted in zip(
+            rows.tolist(), first_spans.tolist(), later, total, within, strict=True
         ):
-            left = ledger.remaining(table.rows[number][0].id, max(table.at[at], shifts.now))
+            moment = table.at[at] if after else shifts.now
+            left = ledger.remaining(table.rows[number][0].id, moment)
             caps.append(left * (counted / spent if spent else 0.0))
         return caps
