@@ -39,7 +39,7 @@ _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
-_NONE = Items((), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), (), {})
+_NONE = (np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), (), {})  # no items
 
 
 class DayPlan:
@@ -157,7 +157,7 @@ class DayPlan:
             np.concatenate([waiting.mentions, expected.mentions]),
             np.concatenate([waiting.start, expected.start]),
             np.concatenate([waiting.end, expected.end]),
-            [*waiting.ids, *[()] * len(expected)], waiting.excluded,
+            [*waiting.ids, *expected.ids], waiting.excluded,
         )  # fmt: skip
 
     def _waiting_items(self, ts: float) -> Items:
@@ -204,7 +204,7 @@ class DayPlan:
         found = list(self._groups)
         pairs = [found[g] for g in group[heads].tolist()]
         return Items(
-            (), np.array([kind for kind, _ in pairs], dtype=np.int64),
+            tuple(self._kinds), np.array([kind for kind, _ in pairs], dtype=np.int64),
             np.diff(bounds).astype(float), np.full(len(heads), ts), end[heads],
             [tuple(names[a:b]) for a, b in pairwise(bounds)],
             {g: excluded for g, (_, excluded) in enumerate(pairs) if excluded},
@@ -213,7 +213,7 @@ class DayPlan:
     def _forecast_items(self, ts: float) -> Items:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
-            return _NONE
+            return Items(tuple(self._kinds), *_NONE)
         at = np.fromiter(self._seen_at, float, len(self._seen_at))
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
@@ -228,7 +228,8 @@ class DayPlan:
         for _, urgency in list(self._kinds)[len(self._windows) :]:
             self._windows.append(self._window(urgency))
         windows = np.array(self._windows)[kinds]
-        return Items((), kinds, count * scale, middles, middles + windows, (), {})
+        ids: list[tuple[str, ...]] = [()] * len(kinds)
+        return Items(tuple(self._kinds), kinds, count * scale, middles, middles + windows, ids, {})
 
     def _window(self, urgency: Urgency) -> float:
         sla, lead = self.catalogue.sla(urgency)
