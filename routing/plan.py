@@ -39,7 +39,6 @@ _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
-_NONE = (np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), (), {})  # no items
 
 
 class DayPlan:
@@ -213,7 +212,7 @@ class DayPlan:
     def _forecast_items(self, ts: float) -> Items:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
-            return Items(tuple(self._kinds), *_NONE)
+            return Items.empty(tuple(self._kinds))
         at = np.fromiter(self._seen_at, float, len(self._seen_at))
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday

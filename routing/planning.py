@@ -57,6 +57,11 @@ class Items:
             {i: item.excluded for i, item in enumerate(items) if item.excluded},
         )  # fmt: skip
 
+    @classmethod
+    def empty(cls, kinds: Sequence[tuple[Need, Urgency]]) -> Items:
+        none = np.empty(0)
+        return cls(kinds, np.empty(0, dtype=np.int64), none, none, none, (), {})
+
     def __len__(self) -> int:
         return len(self.kind)
 
