@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import islice, pairwise
 
 import numpy as np
 
@@ -85,7 +85,11 @@ class DayPlan:
         # each waiting mention's group but for its last chance: (kind, excluded), numbered
         self._waiting: dict[str, tuple[Waiting, int]] = {}
         self._groups: dict[tuple[int, frozenset[str]], int] = {}
+        self._group_keys: list[tuple[int, frozenset[str]]] = []
         self._windows: list[float] = []  # each kind's window for expected traffic
+        # the arrivals remembered, as arrays: only those new since the last epoch converted
+        self._arrived = (np.empty(0), np.empty(0, dtype=np.int64))
+        self._dropped = 0  # arrivals forgotten since
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -134,6 +138,7 @@ class DayPlan:
         while self._seen_at and self._seen_at[0] < ts - kept:
             self._seen_at.popleft()
             self._seen_kind.popleft()
+            self._dropped += 1
         items = self._items(ts)
         if not len(items):
             self._prices, self._picks = {}, []
@@ -163,26 +168,29 @@ class DayPlan:
         """The backlog in groups of one kind, urgency, exclusions and last chance rounded down
         (the group's window never overstates), in the order the backlog first meets them;
         each group's mentions earliest last chance first (then by id)."""
-        ids, lasts, groups = [], [], []
-        known, last_chance = self._waiting, self.backlog.last_chance_at
-        for w in self.backlog.values():
-            mention_id = w.mention.id
-            entry = known.get(mention_id)
-            if entry is None or entry[0] is not w:
-                entry = known[mention_id] = (w, self._group_of(w))
-            ids.append(mention_id)
-            lasts.append(last_chance(mention_id))
-            groups.append(entry[1])
-        if len(known) > 2 * len(ids) + 1_000:  # forget the mentions gone from the backlog
-            self._waiting = {i: known[i] for i in ids}
-        return self._grouped(ts, ids, np.array(lasts, dtype=float), np.array(groups, np.int64))
-
-    def _group_of(self, w: Waiting) -> int:
         if len(self._groups) >= 100_000:  # exclusions vary: a long-running worker stays small
             self._groups.clear()
+            self._group_keys.clear()
             self._waiting.clear()
+        waiting = list(self.backlog.values())
+        ids = [w.mention.id for w in waiting]
+        known = self._waiting
+        groups = [
+            entry[1] if (entry := known.get(i)) is not None and entry[0] is w else self._group_of(w)
+            for w, i in zip(waiting, ids, strict=True)
+        ]
+        if len(known) > 2 * len(ids) + 1_000:  # forget the mentions gone from the backlog
+            self._waiting = {i: known[i] for i in ids}
+        last = np.fromiter(map(self.backlog.last_chance_at, ids), float, len(ids))
+        return self._grouped(ts, ids, last, np.array(groups, dtype=np.int64))
+
+    def _group_of(self, w: Waiting) -> int:
         kind = self._kinds.setdefault((w.need, w.classification.urgency), len(self._kinds))
-        return self._groups.setdefault((kind, w.excluded), len(self._groups))
+        group = self._groups.setdefault((kind, w.excluded), len(self._groups))
+        if group == len(self._group_keys):
+            self._group_keys.append((kind, w.excluded))
+        self._waiting[w.mention.id] = (w, group)
+        return group
 
     def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
         slot = ts + (last - ts) // self._group * self._group
@@ -200,8 +208,7 @@ class DayPlan:
         bounds = np.searchsorted(of[members], np.arange(len(rank) + 1)).tolist()
         names = [ids[i] for i in members.tolist()]
         heads = members[bounds[:-1]]
-        found = list(self._groups)
-        pairs = [found[g] for g in group[heads].tolist()]
+        pairs = [self._group_keys[g] for g in group[heads].tolist()]
         return Items(
             tuple(self._kinds), np.array([kind for kind, _ in pairs], dtype=np.int64),
             np.diff(bounds).astype(float), np.full(len(heads), ts), end[heads],
@@ -213,7 +220,7 @@ class DayPlan:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
             return Items.empty(tuple(self._kinds))
-        at = np.fromiter(self._seen_at, float, len(self._seen_at))
+        at, kind = self._arrivals()
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
@@ -222,13 +229,43 @@ class DayPlan:
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        kinds, index, count = self._counts(ts, shifts, at)
+        kinds, index, count = self._counts(ts, shifts, at, kind)
         middles = ts + (index + 0.5) * self._slot
         for _, urgency in list(self._kinds)[len(self._windows) :]:
             self._windows.append(self._window(urgency))
         windows = np.array(self._windows)[kinds]
         ids: list[tuple[str, ...]] = [()] * len(kinds)
         return Items(tuple(self._kinds), kinds, count * scale, middles, middles + windows, ids, {})
+
+    def _arrivals(self) -> tuple[np.ndarray, np.ndarray]:
+        """The remembered arrivals' times and kinds as arrays. Arrivals are only appended
+        (``observe``) and dropped from the front (``solve``), so the arrays of the last epoch,
+        less what was dropped, are the front of the remembered ones: only the rest are new."""
+        at, kind = self._arrived
+        seen_at, seen_kind = self._seen_at, self._seen_kind
+        at, kind = at[self._dropped :], kind[self._dropped :]
+        self._dropped = 0
+        if not self._in_step(at, kind):  # never expected: convert them all
+            at, kind = np.empty(0), np.empty(0, dtype=np.int64)
+        new = len(seen_at) - len(at)
+        if new:
+            at = np.concatenate([at, np.array(list(islice(reversed(seen_at), new))[::-1])])
+            added = list(islice(reversed(seen_kind), new))[::-1]
+            kind = np.concatenate([kind, np.array(added, dtype=np.int64)])
+        self._arrived = (at, kind)
+        return at, kind
+
+    def _in_step(self, at: np.ndarray, kind: np.ndarray) -> bool:
+        """Whether the arrays are the front of the remembered arrivals (checked at both ends)."""
+        known = len(at)
+        if known > len(self._seen_at):
+            return False
+        if not known:
+            return True
+        last = known - 1
+        return (at[0], at[last], kind[0], kind[last]) == (
+            self._seen_at[0], self._seen_at[last], self._seen_kind[0], self._seen_kind[last],
+        )  # fmt: skip
 
     def _window(self, urgency: Urgency) -> float:
         sla, lead = self.catalogue.sla(urgency)
@@ -246,12 +283,11 @@ class DayPlan:
         return float(min(max(ratio, 1 / _LEVEL_CAP), _LEVEL_CAP))
 
     def _counts(
-        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
+        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray, kind: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arrivals per kind, urgency and slot ahead: the (need, urgency) numbers, slot numbers
         and counts, in the order first counted (shift by shift, oldest arrival first), as a
         loop over the arrivals would count them."""
-        kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
         keys = []
         slots = int(self._horizon // self._slot) + 1
         for shift, since, until in shifts:
@@ -260,7 +296,11 @@ class DayPlan:
             kept = (ahead >= 0) & (ahead < self._horizon)
             index = (ahead[kept] // self._slot).astype(np.int64)
             keys.append(kind[inside][kept] * slots + index)
-        found, first, count = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
-        order = np.argsort(first)
-        found, count = found[order], count[order].astype(float)
-        return found // slots, found % slots, count
+        counted = np.concatenate(keys)
+        size = len(self._kinds) * slots  # every key below it: counted by position
+        count = np.bincount(counted, minlength=size)
+        first = np.full(size, len(counted))
+        np.minimum.at(first, counted, np.arange(len(counted)))
+        found = np.flatnonzero(count)
+        found = found[np.argsort(first[found])]
+        return found // slots, found % slots, count[found].astype(float)

@@ -41,9 +41,11 @@ def _columns(
         for k, i in enumerate(members.tolist()):
             if excluded := items.excluded.get(i):
                 inside[k] &= np.array([e not in excluded for e in pairs.ids])
-    found = np.logical_or.reduceat(inside, pairs.bounds, axis=1)
-    before = np.cumsum(found, axis=1) - found  # candidates found ahead of each one
-    keep = inside & (before < options)[:, pairs.candidate]
+    keep = inside
+    if len(pairs.bounds) > options:  # else every candidate is among the first ``options``
+        found = np.logical_or.reduceat(inside, pairs.bounds, axis=1)
+        before = np.cumsum(found, axis=1) - found  # candidates found ahead of each one
+        keep = inside & (before < options)[:, pairs.candidate]
     a, p = np.nonzero(keep)  # item by item, pairs in order: the loop's order
     return members[a], p + pairs.offset
 

@@ -184,7 +184,8 @@ def plain_expected_items(plan: DayPlan, ts: float) -> list[Item]:
 
 
 def test_expected_traffic_is_counted_as_one_arrival_at_a_time() -> None:
-    # Given two days of arrivals of several kinds
+    # Given two days of arrivals of several kinds, the plan solved now and then (which
+    # forgets the arrivals older than a day and its level window)
     rng = random.Random(5)
     roster = people(6)
     catalogue = Catalogue(tuple(roster), TAXONOMY, 0.1)
@@ -197,6 +198,18 @@ def test_expected_traffic_is_counted_as_one_arrival_at_a_time() -> None:
         )
         plan.observe(at, catalogue.need(mention(f"m{k}", at), labels), labels.urgency)
         if k % 97 == 0:
-            # Then the expected items are those counted one arrival at a time
-            ts = (at + timedelta(seconds=rng.randint(0, 600))).timestamp()
+            later = at + timedelta(seconds=rng.randint(0, 600))
+            plan.solve(later)
+            # Then the arrays kept are the arrivals remembered, and the expected items are
+            # those counted one arrival at a time
+            if plan.forecasting(later):
+                assert plan._arrived[0].tolist() == list(plan._seen_at)
+                assert plan._arrived[1].tolist() == list(plan._seen_kind)
+            ts = later.timestamp()
             assert as_items(plan._forecast_items(ts)) == plain_expected_items(plan, ts)
+    assert plan._seen_at[0] > T0.timestamp()  # some were forgotten
+    # And arrivals changed behind the plan's back are converted afresh
+    plan._seen_at.popleft()
+    plan._seen_kind.popleft()
+    ts = at.timestamp()
+    assert as_items(plan._forecast_items(ts)) == plain_expected_items(plan, ts)
