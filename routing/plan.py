@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, datetime, timedelta
-from itertools import islice, pairwise
+from itertools import islice
 
 import numpy as np
 
@@ -193,27 +193,24 @@ class DayPlan:
         return group
 
     def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
-        slot = ts + (last - ts) // self._group * self._group
-        end = np.maximum(slot, ts)
-        # groups (group, end) numbered in the order first met, then members in group order
-        order = np.lexsort((end, group))
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (group[order][1:] != group[order][:-1]) | (end[order][1:] != end[order][:-1])
-        rank = np.argsort(np.minimum.reduceat(order, np.flatnonzero(new)) if len(order) else order)
-        number = np.empty(len(rank), dtype=np.int64)
-        number[rank] = np.arange(len(rank))
-        of = np.empty(len(order), dtype=np.int64)
-        of[order] = number[np.cumsum(new) - 1]
-        members = np.lexsort((np.array(ids, dtype=str), last, of))
-        bounds = np.searchsorted(of[members], np.arange(len(rank) + 1)).tolist()
-        names = [ids[i] for i in members.tolist()]
-        heads = members[bounds[:-1]]
-        pairs = [self._group_keys[g] for g in group[heads].tolist()]
+        """Mentions by (group, end of their window), in the order first met."""
+        end = np.maximum(ts + (last - ts) // self._group * self._group, ts)
+        found: dict[tuple[int, float], list[tuple[float, str]]] = {}
+        for number, ends, at, mention_id in zip(
+            group.tolist(), end.tolist(), last.tolist(), ids, strict=True
+        ):
+            found.setdefault((number, ends), []).append((at, mention_id))
+        kinds, excluded, members = [], {}, []
+        for g, ((number, _), chances) in enumerate(found.items()):
+            kind, out = self._group_keys[number]
+            kinds.append(kind)
+            if out:
+                excluded[g] = out
+            members.append(tuple([mention_id for _, mention_id in sorted(chances)]))
         return Items(
-            tuple(self._kinds), np.array([kind for kind, _ in pairs], dtype=np.int64),
-            np.diff(bounds).astype(float), np.full(len(heads), ts), end[heads],
-            [tuple(names[a:b]) for a, b in pairwise(bounds)],
-            {g: excluded for g, (_, excluded) in enumerate(pairs) if excluded},
+            tuple(self._kinds), np.array(kinds, dtype=np.int64),
+            np.array([len(m) for m in members], dtype=float), np.full(len(kinds), ts),
+            np.array([ends for _, ends in found], dtype=float), members, excluded,
         )  # fmt: skip
 
     def _forecast_items(self, ts: float) -> Items:
