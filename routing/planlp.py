@@ -2,7 +2,8 @@
 
 Columns, rows and coefficients come out in exactly the order a plain loop over items, their
 candidates (most proficient first) and each candidate's spans would give, so the program HiGHS
-sees, and the plan it returns, does not depend on how it was put together.
+sees, and the plan it returns, does not depend on how it was put together: items one by one
+or as arrays, spans built afresh or kept in a ``Timetable`` across epochs.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def solve_plan(
     table = timetable if timetable is not None else Timetable(shifts.book)
     epoch = table.epoch(shifts, needs, catalogue)
     # each kind's items in order: one stable sort instead of a search per kind
-    order = np.argsort(need[batch.kind], kind="stable")
-    ends = np.cumsum(np.bincount(need[batch.kind], minlength=len(needs))).tolist()
+    of_item = need[batch.kind]
+    order = np.argsort(of_item, kind="stable")
+    ends = np.cumsum(np.bincount(of_item, minlength=len(needs))).tolist()
     lo, hi = batch.start[order], batch.end[order]
     parts = []
     for kind, a, b in zip(needs, [0, *ends], ends, strict=False):

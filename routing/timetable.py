@@ -178,7 +178,9 @@ class Epoch:
         first[1:] = candidate[1:] != candidate[:-1]
         self._firsts = np.flatnonzero(first)
         self._number = np.cumsum(first) - 1
-        self._ends = np.searchsorted(chosen, table.offsets).tolist()
+        ends = np.searchsorted(chosen, table.offsets)  # each kind's pairs end here
+        self._ends = ends.tolist()
+        self._candidates = np.searchsorted(self._firsts, ends).tolist()  # and candidates here
 
     def pairs(self, need: Need) -> Pairs | None:
         """The kind's pairs in the window (None: none of its candidates at work in it)."""
@@ -186,7 +188,7 @@ class Epoch:
         a, b = self._ends[kind], self._ends[kind + 1]
         if a == b:
             return None
-        lo, hi = np.searchsorted(self._firsts, (a, b)).tolist()
+        lo, hi = self._candidates[kind], self._candidates[kind + 1]
         return Pairs(
             a, self._number[a:b] - self._number[a], self._firsts[lo:hi] - a, self.start[a:b],
             self.end[a:b], self.ids[a:b],
