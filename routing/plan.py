@@ -175,22 +175,22 @@ class DayPlan:
         waiting = list(self.backlog.values())
         ids = [w.mention.id for w in waiting]
         known = self._waiting
-        groups = [
-            entry[1] if (entry := known.get(i)) is not None and entry[0] is w else self._group_of(w)
+        # only the backlog's mentions are kept: holding on to those gone would keep them
+        # alive long enough to cost the garbage collector a full pass now and then
+        self._waiting = kept = {
+            i: entry if (entry := known.get(i)) is not None and entry[0] is w else self._group_of(w)
             for w, i in zip(waiting, ids, strict=True)
-        ]
-        if len(known) > 2 * len(ids) + 1_000:  # forget the mentions gone from the backlog
-            self._waiting = {i: known[i] for i in ids}
+        }
+        groups = np.fromiter((group for _, group in kept.values()), np.int64, len(kept))
         last = np.fromiter(map(self.backlog.last_chance_at, ids), float, len(ids))
-        return self._grouped(ts, ids, last, np.array(groups, dtype=np.int64))
+        return self._grouped(ts, ids, last, groups)
 
-    def _group_of(self, w: Waiting) -> int:
+    def _group_of(self, w: Waiting) -> tuple[Waiting, int]:
         kind = self._kinds.setdefault((w.need, w.classification.urgency), len(self._kinds))
         group = self._groups.setdefault((kind, w.excluded), len(self._groups))
         if group == len(self._group_keys):
             self._group_keys.append((kind, w.excluded))
-        self._waiting[w.mention.id] = (w, group)
-        return group
+        return w, group
 
     def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
         """Mentions by (group, end of their window), in the order first met."""
