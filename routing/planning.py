@@ -42,7 +42,7 @@ class Items:
     mentions: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    ids: Sequence[tuple[str, ...]]
+    ids: Sequence[tuple[str, ...]]  # waiting ones' ids (as ``Item.ids``); () if expected
     excluded: Mapping[int, frozenset[str]]  # only the items with someone excluded
 
     @classmethod
