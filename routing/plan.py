@@ -21,23 +21,24 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 
 import numpy as np
 
-from routing.backlog import Backlog
+from routing.backlog import Backlog, Waiting
 from routing.catalogue import Catalogue
 from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Urgency
 from routing.planlp import solve_plan
-from routing.planning import DayBook, Item, Shifts
+from routing.planning import DayBook, Items, Shifts
+from routing.timetable import Timetable
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
 PLANNED = "the day plan gives it to this person now"
 _LEVEL_PRIOR = 10.0  # arrivals added to both sides of the level's ratio
 _LEVEL_CAP = 2.0  # the level scales yesterday's traffic by half to double at most
-_NOBODY: frozenset[str] = frozenset()  # no one excluded from expected traffic
 
 
 class DayPlan:
@@ -80,6 +81,15 @@ class DayPlan:
         self._span = (0.0, 0.0)
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
+        self._timetable = Timetable(self._book)  # and as arrays, with each kind's candidates
+        # each waiting mention's group but for its last chance: (kind, excluded), numbered
+        self._waiting: dict[str, tuple[Waiting, int]] = {}
+        self._groups: dict[tuple[int, frozenset[str]], int] = {}
+        self._group_keys: list[tuple[int, frozenset[str]]] = []
+        self._windows: list[float] = []  # each kind's window for expected traffic
+        # the arrivals remembered, as arrays: only those new since the last epoch converted
+        self._arrived = (np.empty(0), np.empty(0, dtype=np.int64))
+        self._dropped = 0  # arrivals forgotten since
 
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
         ts = at.timestamp()
@@ -128,39 +138,86 @@ class DayPlan:
         while self._seen_at and self._seen_at[0] < ts - kept:
             self._seen_at.popleft()
             self._seen_kind.popleft()
-        items = self._waiting_items(ts) + self._forecast_items(ts)
-        if not items:
+            self._dropped += 1
+        items = self._items(ts)
+        if not len(items):
             self._prices, self._picks = {}, []
             return
         shifts = Shifts(now, self._horizon, self._book)
         self._prices, self._picks = solve_plan(
-            items, shifts, self.catalogue, self.ledger, self._options, self._discount
-        )
+            items, shifts, self.catalogue, self.ledger, self._options, self._discount,
+            self._timetable,
+        )  # fmt: skip
 
     def picks(self) -> list[tuple[str, str]]:
         """(mention id, employee id): waiting mentions the plan gives to someone at work now."""
         return self._picks
 
-    def _waiting_items(self, ts: float) -> list[Item]:
-        groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
-        last_chance = self.backlog.last_chance_at
-        for w in self.backlog.values():
-            last = last_chance(w.mention.id)
-            # grouped by the last chance rounded down: the group's window never overstates
-            slot = ts + (last - ts) // self._group * self._group
-            key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
-            groups.setdefault(key, []).append((last, w.mention.id))
-        items = []
-        for (need, urgency, end, excluded), members in groups.items():
-            ids = tuple([m for _, m in sorted(members)])
-            items.append(Item(len(ids), need, urgency, ts, end, ids, excluded))
-        return items
+    def _items(self, ts: float) -> Items:
+        """The waiting mentions' groups, then the expected traffic."""
+        waiting, expected = self._waiting_items(ts), self._forecast_items(ts)
+        return Items(
+            tuple(self._kinds), np.concatenate([waiting.kind, expected.kind]),
+            np.concatenate([waiting.mentions, expected.mentions]),
+            np.concatenate([waiting.start, expected.start]),
+            np.concatenate([waiting.end, expected.end]),
+            [*waiting.ids, *expected.ids], waiting.excluded,
+        )  # fmt: skip
 
-    def _forecast_items(self, ts: float) -> list[Item]:
+    def _waiting_items(self, ts: float) -> Items:
+        """The backlog in groups of one kind, urgency, exclusions and last chance rounded down
+        (the group's window never overstates), in the order the backlog first meets them;
+        each group's mentions earliest last chance first (then by id)."""
+        if len(self._groups) >= 100_000:  # exclusions vary: a long-running worker stays small
+            self._groups.clear()
+            self._group_keys.clear()
+            self._waiting.clear()
+        waiting = list(self.backlog.values())
+        ids = [w.mention.id for w in waiting]
+        known = self._waiting
+        # only the backlog's mentions are kept: holding on to those gone would keep them
+        # alive long enough to cost the garbage collector a full pass now and then
+        self._waiting = kept = {
+            i: entry if (entry := known.get(i)) is not None and entry[0] is w else self._group_of(w)
+            for w, i in zip(waiting, ids, strict=True)
+        }
+        groups = np.fromiter((group for _, group in kept.values()), np.int64, len(kept))
+        last = np.fromiter(map(self.backlog.last_chance_at, ids), float, len(ids))
+        return self._grouped(ts, ids, last, groups)
+
+    def _group_of(self, w: Waiting) -> tuple[Waiting, int]:
+        kind = self._kinds.setdefault((w.need, w.classification.urgency), len(self._kinds))
+        group = self._groups.setdefault((kind, w.excluded), len(self._groups))
+        if group == len(self._group_keys):
+            self._group_keys.append((kind, w.excluded))
+        return w, group
+
+    def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
+        """Mentions by (group, end of their window), in the order first met."""
+        end = np.maximum(ts + (last - ts) // self._group * self._group, ts)
+        found: dict[tuple[int, float], list[tuple[float, str]]] = {}
+        for number, ends, at, mention_id in zip(
+            group.tolist(), end.tolist(), last.tolist(), ids, strict=True
+        ):
+            found.setdefault((number, ends), []).append((at, mention_id))
+        kinds, excluded, members = [], {}, []
+        for g, ((number, _), chances) in enumerate(found.items()):
+            kind, out = self._group_keys[number]
+            kinds.append(kind)
+            if out:
+                excluded[g] = out
+            members.append(tuple([mention_id for _, mention_id in sorted(chances)]))
+        return Items(
+            tuple(self._kinds), np.array(kinds, dtype=np.int64),
+            np.array([len(m) for m in members], dtype=float), np.full(len(kinds), ts),
+            np.array([ends for _, ends in found], dtype=float), members, excluded,
+        )  # fmt: skip
+
+    def _forecast_items(self, ts: float) -> Items:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
         if self._first is None or ts - self._first < self._min_history:
-            return []
-        at = np.fromiter(self._seen_at, float, len(self._seen_at))
+            return Items.empty(tuple(self._kinds))
+        at, kind = self._arrivals()
         scale = 1.0
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
@@ -169,13 +226,43 @@ class DayPlan:
             span = ts - self._first
             repeats = int(self._horizon // span) + 1
             shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
-        kinds, index, count = self._counts(ts, shifts, at)
-        middles = (ts + (index + 0.5) * self._slot).tolist()
-        windows = {u: self._window(u) for u in {urgency for _, urgency in kinds}}
-        return [
-            Item(n * scale, need, urgency, middle, middle + windows[urgency], (), _NOBODY)
-            for (need, urgency), middle, n in zip(kinds, middles, count.tolist(), strict=True)
-        ]
+        kinds, index, count = self._counts(ts, shifts, at, kind)
+        middles = ts + (index + 0.5) * self._slot
+        for _, urgency in list(self._kinds)[len(self._windows) :]:
+            self._windows.append(self._window(urgency))
+        windows = np.array(self._windows)[kinds]
+        ids: list[tuple[str, ...]] = [()] * len(kinds)
+        return Items(tuple(self._kinds), kinds, count * scale, middles, middles + windows, ids, {})
+
+    def _arrivals(self) -> tuple[np.ndarray, np.ndarray]:
+        """The remembered arrivals' times and kinds as arrays. Arrivals are only appended
+        (``observe``) and dropped from the front (``solve``), so the arrays of the last epoch,
+        less what was dropped, are the front of the remembered ones: only the rest are new."""
+        at, kind = self._arrived
+        seen_at, seen_kind = self._seen_at, self._seen_kind
+        at, kind = at[self._dropped :], kind[self._dropped :]
+        self._dropped = 0
+        if not self._in_step(at, kind):  # never expected: convert them all
+            at, kind = np.empty(0), np.empty(0, dtype=np.int64)
+        new = len(seen_at) - len(at)
+        if new:
+            at = np.concatenate([at, np.array(list(islice(reversed(seen_at), new))[::-1])])
+            added = list(islice(reversed(seen_kind), new))[::-1]
+            kind = np.concatenate([kind, np.array(added, dtype=np.int64)])
+        self._arrived = (at, kind)
+        return at, kind
+
+    def _in_step(self, at: np.ndarray, kind: np.ndarray) -> bool:
+        """Whether the arrays are the front of the remembered arrivals (checked at both ends)."""
+        known = len(at)
+        if known > len(self._seen_at):
+            return False
+        if not known:
+            return True
+        last = known - 1
+        return (at[0], at[last], kind[0], kind[last]) == (
+            self._seen_at[0], self._seen_at[last], self._seen_kind[0], self._seen_kind[last],
+        )  # fmt: skip
 
     def _window(self, urgency: Urgency) -> float:
         sla, lead = self.catalogue.sla(urgency)
@@ -193,12 +280,11 @@ class DayPlan:
         return float(min(max(ratio, 1 / _LEVEL_CAP), _LEVEL_CAP))
 
     def _counts(
-        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray
-    ) -> tuple[list[tuple[Need, Urgency]], np.ndarray, np.ndarray]:
-        """Arrivals per kind, urgency and slot ahead: the (need, urgency) pairs, slot numbers
+        self, ts: float, shifts: list[tuple[float, float, float]], at: np.ndarray, kind: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrivals per kind, urgency and slot ahead: the (need, urgency) numbers, slot numbers
         and counts, in the order first counted (shift by shift, oldest arrival first), as a
         loop over the arrivals would count them."""
-        kind = np.fromiter(self._seen_kind, np.int64, len(self._seen_kind))
         keys = []
         slots = int(self._horizon // self._slot) + 1
         for shift, since, until in shifts:
@@ -207,8 +293,11 @@ class DayPlan:
             kept = (ahead >= 0) & (ahead < self._horizon)
             index = (ahead[kept] // self._slot).astype(np.int64)
             keys.append(kind[inside][kept] * slots + index)
-        found, first, count = np.unique(np.concatenate(keys), return_index=True, return_counts=True)
-        order = np.argsort(first)
-        found, count = found[order], count[order].astype(float)
-        pairs = list(self._kinds)
-        return [pairs[k] for k in (found // slots).tolist()], found % slots, count
+        counted = np.concatenate(keys)
+        size = len(self._kinds) * slots  # every key below it: counted by position
+        count = np.bincount(counted, minlength=size)
+        first = np.full(size, len(counted))
+        np.minimum.at(first, counted, np.arange(len(counted)))
+        found = np.flatnonzero(count)
+        found = found[np.argsort(first[found])]
+        return found // slots, found % slots, count[found].astype(float)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
+
+import numpy as np
 
 from routing.eligibility import Need
 from routing.hours import WorkingHours
@@ -26,6 +30,40 @@ class Item(NamedTuple):
     end: float
     ids: tuple[str, ...]
     excluded: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """Items column by column (item ``i`` is entry ``i`` of each): what a plan builds per
+    epoch, without an object per item."""
+
+    kinds: Sequence[tuple[Need, Urgency]]  # what each kind number stands for
+    kind: np.ndarray  # each item's kind number
+    mentions: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    ids: Sequence[tuple[str, ...]]  # waiting ones' ids (as ``Item.ids``); () if expected
+    excluded: Mapping[int, frozenset[str]]  # only the items with someone excluded
+
+    @classmethod
+    def of(cls, items: Sequence[Item]) -> Items:
+        numbers: dict[tuple[Need, Urgency], int] = {}
+        kind = [numbers.setdefault((item.need, item.urgency), len(numbers)) for item in items]
+        return cls(
+            tuple(numbers), np.array(kind, dtype=np.int64),
+            np.array([item.mentions for item in items], dtype=float),
+            np.array([item.start for item in items], dtype=float),
+            np.array([item.end for item in items], dtype=float), [item.ids for item in items],
+            {i: item.excluded for i, item in enumerate(items) if item.excluded},
+        )  # fmt: skip
+
+    @classmethod
+    def empty(cls, kinds: Sequence[tuple[Need, Urgency]]) -> Items:
+        none = np.empty(0)
+        return cls(kinds, np.empty(0, dtype=np.int64), none, none, none, (), {})
+
+    def __len__(self) -> int:
+        return len(self.kind)
 
 
 class DayBook:
@@ -55,6 +93,19 @@ class DayBook:
             found = self._days[key] = (midnight.timestamp(), spans, following)
         return found
 
+    def spans(
+        self, employee: Employee, midnight: datetime, until: float
+    ) -> Iterator[tuple[float, float, date, datetime]]:
+        """Every working span (start, end, local day, start as a datetime) of the days from
+        ``midnight`` on that begin before ``until``."""
+        while True:
+            begins, day_spans, following = self.day(employee, midnight)
+            if begins >= until:
+                return
+            for a, b, at in day_spans:
+                yield a, b, midnight.date(), at
+            midnight = following
+
 
 _Day = tuple[float, tuple[tuple[float, float, datetime], ...], datetime]
 
@@ -66,9 +117,9 @@ class Shifts:
         self.now = now
         self.ts = now.timestamp()
         self.horizon_end = self.ts + horizon
-        self._until = self.horizon_end + 86_400.0  # the longest window a mention may have
+        self.until = self.horizon_end + 86_400.0  # the longest window a mention may have
         self._spans: dict[tuple[WorkingHours, str], tuple[Span, ...]] = {}
-        self._book = book if book is not None else DayBook()
+        self.book = book if book is not None else DayBook()
 
     def spans(self, employee: Employee) -> tuple[Span, ...]:
         key = (employee.hours, employee.timezone)  # people with the same hours share spans
@@ -77,20 +128,19 @@ class Shifts:
             found = self._spans[key] = tuple(self._build(employee))
         return found
 
+    def midnight(self, employee: Employee) -> datetime:
+        """The local midnight that begins the employee's day of ``now``."""
+        local = self.now.astimezone(employee.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
     def _build(self, employee: Employee) -> list[Span]:
         spans: list[Span] = []
-        local = self.now.astimezone(employee.zone)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        ts, until, now = self.ts, self._until, self.now
-        while True:
-            begins, day_spans, following = self._book.day(employee, midnight)
-            if begins >= until:
-                return spans
-            for a, b, at in day_spans:
-                start = max(a, ts)
-                if start < b and start < until:
-                    spans.append((start, b, midnight.date(), max(at, now)))
-            midnight = following
+        ts, until, now = self.ts, self.until, self.now
+        for a, b, day, at in self.book.spans(employee, self.midnight(employee), until):
+            start = max(a, ts)
+            if start < b and start < until:
+                spans.append((start, b, day, max(at, now)))
+        return spans
 
     def capacity(self, employee: Employee, day: date, ledger: BudgetLedger) -> float:
         """The minutes of ``day`` the plan may use: what is left of that day's budget, pro rata

@@ -131,7 +131,8 @@ def expected_ahead(lately: int) -> float:
     for k in range(lately):
         plan.observe(T0 - timedelta(minutes=175 - 5 * k), need, Urgency.NORMAL)
     hour = (T0 + timedelta(hours=1)).timestamp()
-    return sum(i.mentions for i in plan._forecast_items(T0.timestamp()) if i.start < hour)
+    expected = plan._forecast_items(T0.timestamp())
+    return sum(expected.mentions[expected.start < hour].tolist())
 
 
 def test_yesterdays_traffic_is_scaled_by_the_level_of_the_last_hours() -> None:
