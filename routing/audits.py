@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from routing.models import Employee
 from routing.trusted import trusted
 
 _AUDITED_KEPT = 50_000
+_SEEN_KEPT = 64  # audits kept per set of gaps (notes such as bids vary without end)
 # Who an audit looks at: (employee id, value) each, how many more candidates, the kind.
 _Head = tuple[tuple[tuple[str, float], ...], int, Kind]
 
@@ -43,6 +45,9 @@ class AuditBook:
         self._short: dict[tuple[float, float], str] = {}  # budget left, minutes: the reason
         self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
+        # Per looked-at list and minutes: (the list, the ledger's changes, valid from, until,
+        # their gaps, the audits found with those gaps by choice and note).
+        self._kept: dict[tuple[int, float], tuple[Any, int, float, float, Any, Any]] = {}
 
     def audit(
         self,
@@ -54,16 +59,52 @@ class AuditBook:
         note: str,
     ) -> Audit:
         head, looked_at = self._head(need, weight, candidates)
-        gaps = self._gaps(looked_at, need.minutes, now)
-        key = (head, gaps, chosen.id if chosen is not None else None, note)
+        gaps, seen = self._gaps(looked_at, need.minutes, now, isinstance(candidates, tuple))
+        chosen_id = chosen.id if chosen is not None else None
+        audit = seen.get((chosen_id, note))  # the same gaps as last time: no hashing them
+        if audit is not None:
+            return audit
+        key = (head, gaps, chosen_id, note)
         audit = self._audits.get(key)
         if audit is None:  # frozen and recurring, like the candidates: built once
             if len(self._audits) >= _AUDITED_KEPT:
                 self._audits.clear()
-            audit = self._audits[key] = self._build(head, gaps, key[2], note)
+            audit = self._audits[key] = self._build(head, gaps, chosen_id, note)
+        if len(seen) < _SEEN_KEPT:
+            seen[(chosen_id, note)] = audit
         return audit
 
     def _gaps(
+        self, looked_at: Sequence[Employee], minutes: float, now: datetime, kept: bool
+    ) -> tuple[tuple[str | None, ...], dict[tuple[str | None, str], Audit]]:
+        """``availability_gap`` of each, kept (when ``kept``: ``looked_at`` is indexed) until
+        one of them starts or ends a shift or a budget day, or their books change; with the
+        audits found for these gaps so far, by choice and note."""
+        ledger = self.ledger
+        ts = ledger.timestamp(now)
+        key = (id(looked_at), minutes)
+        known = self._kept.get(key) if kept else None
+        if known is not None and known[0] is looked_at and known[2] <= ts < known[3]:
+            if known[1] == ledger.changes:
+                return known[4], known[5]
+            changed = ledger.changed_since
+            if not any(changed(e.id, known[1]) for e in looked_at):
+                self._kept[key] = (looked_at, ledger.changes, *known[2:])
+                return known[4], known[5]
+        gaps = self._gaps_now(looked_at, minutes, now)
+        seen: dict[tuple[str | None, str], Audit] = {}
+        if kept:
+            since, until = -math.inf, math.inf
+            for employee in looked_at:
+                on, off = self.duty.steady(employee, now)
+                start, end = ledger.day_span(employee.id, now)
+                since, until = max(since, on, start), min(until, off, end)
+            if len(self._kept) >= _AUDITED_KEPT:
+                self._kept.clear()
+            self._kept[key] = (looked_at, ledger.changes, since, until, gaps, seen)
+        return gaps, seen
+
+    def _gaps_now(
         self, looked_at: Sequence[Employee], minutes: float, now: datetime
     ) -> tuple[str | None, ...]:
         """``availability_gap`` of each, its reasons remembered (they recur)."""

@@ -34,6 +34,8 @@ class Catalogue:
         slas = {u: _sla(taxonomy, u, escalation_lead) for u in taxonomy.urgency}
         self.sla: Callable[[Urgency], tuple[timedelta, timedelta]] = slas.__getitem__
         self._leads = {u: lead for u, (_, lead) in slas.items()}
+        weights = {u: taxonomy.weight(u) for u in taxonomy.urgency}
+        self.weight: Callable[[Urgency], float] = weights.__getitem__
 
     def need(self, mention: Mention, classification: Classification) -> Need:
         key = (mention.platform, classification.language, classification.topic)

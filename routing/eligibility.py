@@ -83,6 +83,12 @@ class DutyRoster:
         self._known[employee.id] = (since, until.timestamp(), state, until)
         return state
 
+    def steady(self, employee: Employee, now: datetime) -> tuple[float, float]:
+        """POSIX bounds around ``now`` within which ``on_duty`` keeps its answer."""
+        self.on_duty(employee, now)
+        known = self._known[employee.id]
+        return known[0], known[1]
+
     def among(
         self, candidates: Sequence[Employee], now: datetime
     ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:

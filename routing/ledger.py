@@ -29,6 +29,8 @@ class BudgetLedger:
         self._ts = 0.0
         self._stamp = stamps or Stamps()  # shared with whoever asks about the same moments
         self.refunds = 0  # how many times minutes were given back: budget left can grow then
+        self.changes = 0  # how many times the books were changed, for answers kept meanwhile
+        self._changed: dict[str, int] = {}  # ``changes`` at each employee's latest change
 
     @property
     def employees(self) -> Mapping[str, Employee]:
@@ -106,6 +108,12 @@ class BudgetLedger:
         days[day] = max(0.0, days.get(day, 0.0) + minutes)
         if minutes < 0:
             self.refunds += 1
+        self.changes += 1
+        self._changed[employee_id] = self.changes
+
+    def changed_since(self, employee_id: str, changes: int) -> bool:
+        """Whether the employee's books changed after the ledger's ``changes`` were as given."""
+        return self._changed.get(employee_id, 0) > changes
 
     def days(self, employee_id: str) -> Mapping[date, float]:
         """Minutes used on each local day that saw any work."""
@@ -116,3 +124,5 @@ class BudgetLedger:
         days = self._days[employee_id]
         for old in [d for d in days if d < day]:
             del days[old]
+            self.changes += 1
+            self._changed[employee_id] = self.changes

@@ -20,6 +20,7 @@ the mentions that arrive between epochs and cannot wait for the next one (Devanu
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -31,6 +32,7 @@ from routing.ledger import BudgetLedger
 from routing.models import Urgency
 from routing.planlp import solve_plan
 from routing.planning import DayBook, Item, Shifts
+from routing.stamps import Stamps
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
 _DAY = 86_400.0
@@ -81,8 +83,16 @@ class DayPlan:
         self._next = (0.0, 0.0, _EPOCH)
         self._book = DayBook()  # working spans per local day, kept across epochs
 
+    # POSIX timestamps of the moments asked about per decision: the router shares its Stamps
+    # (``share_stamps``), which work each moment out once; alone, the plan asks the datetime.
+    _stamp: Callable[[datetime], float] = staticmethod(datetime.timestamp)
+
+    def share_stamps(self, stamps: Stamps) -> None:
+        """Take the timestamps of the moments the router asks about from ``stamps``."""
+        self._stamp = stamps
+
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
-        ts = at.timestamp()
+        ts = self._stamp(at)
         kind = self._kinds.setdefault((need, urgency), len(self._kinds))
         self._seen_at.append(ts)
         self._seen_kind.append(kind)
@@ -92,7 +102,7 @@ class DayPlan:
     def forecasting(self, now: datetime) -> bool:
         """Whether enough traffic has been seen to plan with (before that, no mention waits
         for a plan)."""
-        return self._first is not None and now.timestamp() - self._first >= self._min_history
+        return self._first is not None and self._stamp(now) - self._first >= self._min_history
 
     def epoch_of(self, now: datetime) -> datetime:
         return _EPOCH + (now - _EPOCH) // self.epoch * self.epoch
@@ -100,18 +110,23 @@ class DayPlan:
     def next_epoch(self, now: datetime) -> datetime:
         # Asked once per decision: the current epoch is remembered as POSIX bounds.
         start, end, following = self._next
-        if start <= now.timestamp() < end:
+        if start <= self._stamp(now) < end:
             return following
         begins = self.epoch_of(now)
         following = begins + self.epoch
         self._next = (begins.timestamp(), following.timestamp(), following)
         return following
 
+    def next_epoch_at(self, now: datetime) -> float:
+        """``next_epoch(now)`` as a POSIX timestamp."""
+        self.next_epoch(now)
+        return self._next[1]
+
     def table(self, now: datetime) -> dict[str, float]:
         """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's
         plan first if it has not been solved yet."""
         start, end = self._span
-        if start <= now.timestamp() < end:
+        if start <= self._stamp(now) < end:
             return self._prices
         self.solve(now)
         return self._prices

@@ -56,6 +56,7 @@ class Router(FeedbackFlow, Recovery):
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
         self._backlog = Backlog()
         self.plan = DayPlan(self._catalogue, self.ledger, self._backlog)
+        self.plan.share_stamps(self._stamps)
         self.policy: Policy = make_policy(options.policy, self.roster, self.plan)
         self._duty = DutyRoster(self._stamps)
         self._auditor = AuditBook(
@@ -122,13 +123,16 @@ class Router(FeedbackFlow, Recovery):
             reason = "no one on the roster can take it: " + summarize(catalogue.gaps[kind(need)])
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        if catalogue.last_chance(due_at, classification) <= now:
+        deadline = catalogue.last_chance(due_at, classification)
+        if self._stamps(deadline) <= self._stamps(now):
             reason = "its SLA had (nearly) passed on arrival"
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
         self._tutor.learn(mention, classification, need, candidates)
         waiting = Waiting(mention, classification, need, due_at)
-        decisions.append(self._arrive(waiting, now))
+        decision = self._offer(waiting, now, arriving=True, known=(candidates, deadline))
+        assert decision is not None
+        decisions.append(decision)
         return decisions
 
     def tick(self, now: datetime) -> list[Decision]:
@@ -142,6 +146,32 @@ class Router(FeedbackFlow, Recovery):
         now_ts = stamp(now)
         if clock is not None and now_ts < stamp(clock):
             now, now_ts = clock, stamp(clock)
+        decisions: list[Decision] = []
+        # Most calls find nothing due: one look at the earliest event instead of the loop's.
+        if self._backlog and self._first_event_at() <= now_ts:
+            decisions = self._visit_events(now_ts)
+        self._clock = now
+        timeouts = self._timeouts_until(now)
+        if timeouts:  # only they can have put a mention due by now back in the backlog
+            decisions += timeouts
+            if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
+                decisions += self._expire(now)
+        self._prune(now)
+        return decisions
+
+    def _first_event_at(self) -> float:
+        """When the loop of ``_visit_events`` would look first: the earliest of the backlog's
+        next last chance, the next capacity event and the next plan (POSIX)."""
+        first = self._backlog.next_last_chance_at()
+        first_ts = math.inf if first is None else first
+        for event in (self._next_capacity, self._next_plan):
+            if event is not None and (ts := self._stamps(event)) < first_ts:
+                first_ts = ts
+        return first_ts
+
+    def _visit_events(self, now_ts: float) -> list[Decision]:
+        """Every event up to ``now_ts`` in order: plans, last chances, capacity events."""
+        stamp = self._stamps
         decisions: list[Decision] = []
         while self._backlog:
             last_chance = self._backlog.next_last_chance()
@@ -160,11 +190,6 @@ class Router(FeedbackFlow, Recovery):
                 decisions += self._wind_down(at)
                 decisions += self._drain(at)
                 self._next_capacity = self._capacity_event_after(at)
-        self._clock = now
-        decisions += self._timeouts_until(now)
-        if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
-            decisions += self._expire(now)
-        self._prune(now)
         return decisions
 
     def _next_event(
@@ -255,13 +280,21 @@ class Router(FeedbackFlow, Recovery):
         arriving: bool = False,
         last_chance: bool = False,
         quiet: bool = False,
+        known: tuple[tuple[Employee, ...], datetime] | None = None,
     ) -> Decision | None:
-        """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``)."""
+        """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``).
+
+        ``known``: its candidates and last chance, when the caller has them at hand."""
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
-        weight = self.taxonomy.weight(classification.urgency)
-        deadline = self._catalogue.last_chance(waiting.due_at, classification)
-        offer = Offer(need, weight, now, last_chance=last_chance, deadline=deadline)
-        candidates: Sequence[Employee] = self._catalogue.candidates_for(need)
+        catalogue = self._catalogue
+        weight = catalogue.weight(classification.urgency)
+        candidates: Sequence[Employee]
+        if known is None:
+            candidates = catalogue.candidates_for(need)
+            deadline = catalogue.last_chance(waiting.due_at, classification)
+        else:
+            candidates, deadline = known
+        offer = Offer(need, weight, now, last_chance, deadline, self._stamps(deadline))
         if waiting.excluded:
             candidates = [e for e in candidates if e.id not in waiting.excluded]
         # With a plan, the plan decides whether and when to answer; stickiness only who.
@@ -269,9 +302,8 @@ class Router(FeedbackFlow, Recovery):
         if not self._planning:
             chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
         if chosen is None:
-            chosen, note = self.policy.choose(
-                offer, candidates, self.ledger, self._available(need, now)
-            )
+            available = Availability(self.ledger, need, now, self._duty)
+            chosen, note = self.policy.choose(offer, candidates, self.ledger, available)
             if chosen is not None and self._planning:
                 sticky, why = self._sticky_choice(mention, need, now, waiting.excluded)
                 if sticky is not None:
@@ -319,9 +351,6 @@ class Router(FeedbackFlow, Recovery):
         decision = self._offer(waiting, now, arriving=True)
         assert decision is not None
         return decision
-
-    def _available(self, need: Need, now: datetime) -> Availability:
-        return Availability(self.ledger, need, now, self._duty)
 
     def _sticky_choice(
         self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
@@ -399,7 +428,7 @@ class Router(FeedbackFlow, Recovery):
     def _enqueue(self, waiting: Waiting, last_chance: datetime | None = None) -> None:
         if last_chance is None:
             last_chance = self._catalogue.last_chance(waiting.due_at, waiting.classification)
-        self._backlog.add(waiting, last_chance)
+        self._backlog.add(waiting, last_chance, self._stamps(last_chance))
         if len(self._backlog) == 1 or self._next_capacity is None:
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at
