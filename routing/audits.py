@@ -10,7 +10,7 @@ from typing import Any
 from routing.catalogue import Kind, kind
 from routing.decisions import Audit, Candidate
 from routing.eligibility import OFF_DUTY, DutyRoster, Need, budget_gap
-from routing.ledger import BudgetLedger
+from routing.ledger import EPSILON, BudgetLedger
 from routing.models import Employee
 from routing.trusted import trusted
 
@@ -58,7 +58,11 @@ class AuditBook:
         chosen: Employee | None,
         note: str,
     ) -> Audit:
-        head, looked_at = self._head(need, weight, candidates)
+        known = self._heads.get((id(candidates), weight, need.topic))  # ``_head``, inlined
+        if known is not None and known[0] is candidates:
+            head, looked_at = known[1], known[2]
+        else:
+            head, looked_at = self._head(need, weight, candidates)
         gaps, seen = self._gaps(looked_at, need.minutes, now, isinstance(candidates, tuple))
         chosen_id = chosen.id if chosen is not None else None
         audit = seen.get((chosen_id, note))  # the same gaps as last time: no hashing them
@@ -87,18 +91,12 @@ class AuditBook:
         if known is not None and known[0] is looked_at and known[2] <= ts < known[3]:
             if known[1] == ledger.changes:
                 return known[4], known[5]
-            changed = ledger.changed_since
-            if not any(changed(e.id, known[1]) for e in looked_at):
+            if not ledger.changed_since(looked_at, known[1]):
                 self._kept[key] = (looked_at, ledger.changes, *known[2:])
                 return known[4], known[5]
-        gaps = self._gaps_now(looked_at, minutes, now)
+        gaps, since, until = self._gaps_now(looked_at, minutes, now)
         seen: dict[tuple[str | None, str], Audit] = {}
         if kept:
-            since, until = -math.inf, math.inf
-            for employee in looked_at:
-                on, off = self.duty.steady(employee, now)
-                start, end = ledger.day_span(employee.id, now)
-                since, until = max(since, on, start), min(until, off, end)
             if len(self._kept) >= _AUDITED_KEPT:
                 self._kept.clear()
             self._kept[key] = (looked_at, ledger.changes, since, until, gaps, seen)
@@ -106,28 +104,30 @@ class AuditBook:
 
     def _gaps_now(
         self, looked_at: Sequence[Employee], minutes: float, now: datetime
-    ) -> tuple[str | None, ...]:
-        """``availability_gap`` of each, its reasons remembered (they recur)."""
-        on_duty, can_spend, remaining = (
-            self.duty.on_duty,
-            self.ledger.can_spend,
-            self.ledger.remaining,
-        )
+    ) -> tuple[tuple[str | None, ...], float, float]:
+        """``availability_gap`` of each (reasons remembered: they recur), and POSIX bounds
+        within which they hold unless someone's books change."""
+        steady, standing = self.duty.steady, self.ledger.standing
         gaps: list[str | None] = []
+        since, until = -math.inf, math.inf
         for employee in looked_at:
-            if not on_duty(employee, now):
+            on, start, end = steady(employee, now)
+            since, until = max(since, start), min(until, end)
+            if not on:
                 gaps.append(OFF_DUTY)
-            elif can_spend(employee.id, now, minutes):
+                continue
+            left, start, end = standing(employee.id, now)
+            since, until = max(since, start), min(until, end)
+            if left + EPSILON >= minutes:  # ``ledger.can_spend``
                 gaps.append(None)
-            else:
-                left = remaining(employee.id, now)
-                gap = self._short.get((left, minutes))
-                if gap is None:
-                    if len(self._short) >= _AUDITED_KEPT:
-                        self._short.clear()
-                    gap = self._short[(left, minutes)] = budget_gap(left, minutes)
-                gaps.append(gap)
-        return tuple(gaps)
+                continue
+            gap = self._short.get((left, minutes))
+            if gap is None:
+                if len(self._short) >= _AUDITED_KEPT:
+                    self._short.clear()
+                gap = self._short[(left, minutes)] = budget_gap(left, minutes)
+            gaps.append(gap)
+        return tuple(gaps), since, until
 
     def _head(
         self, need: Need, weight: float, candidates: Sequence[Employee]

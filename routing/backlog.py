@@ -77,6 +77,9 @@ class Backlog:
 
     def next_last_chance_at(self) -> float | None:
         """``next_last_chance`` as a POSIX timestamp."""
+        heap = self._heap
+        if heap and heap[0][2] in self._items:  # ``_head`` without a stale entry on top
+            return heap[0][0]
         entry = self._head()
         return entry[0] if entry is not None else None
 

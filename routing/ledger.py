@@ -10,7 +10,8 @@ from routing.stamps import Stamps
 
 # Float sums of handling minutes drift by ulps; a tolerance keeps "exactly full" from
 # reading as over budget.
-_EPSILON = 1e-9
+EPSILON = 1e-9
+_EPSILON = EPSILON
 
 
 class BudgetExceededError(AssertionError):
@@ -82,6 +83,14 @@ class BudgetLedger:
             used = self.used(employee_id, at)
         return max(0.0, self._budgets[employee_id] - used)
 
+    def standing(self, employee_id: str, at: datetime) -> tuple[float, float, float]:
+        """``remaining`` at ``at``, and the employee's local day around it as POSIX bounds
+        (the answer holds until the day ends or the books change): ``can_spend`` is
+        ``left + EPSILON >= minutes``."""
+        left = self.remaining(employee_id, at)  # its local day's span is known after this
+        span = self._spans[employee_id]
+        return left, span[0], span[1]
+
     def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:
         # ``remaining(...) + _EPSILON >= minutes``, inlined for the common case of a known span
         if at is not self._at:
@@ -111,9 +120,13 @@ class BudgetLedger:
         self.changes += 1
         self._changed[employee_id] = self.changes
 
-    def changed_since(self, employee_id: str, changes: int) -> bool:
-        """Whether the employee's books changed after the ledger's ``changes`` were as given."""
-        return self._changed.get(employee_id, 0) > changes
+    def changed_since(self, employees: Iterable[Employee], changes: int) -> bool:
+        """Whether any of the employees' books changed after ``changes`` was as given."""
+        changed = self._changed
+        for employee in employees:  # noqa: SIM110 (a loop, not ``any``: no generator to run)
+            if changed.get(employee.id, 0) > changes:
+                return True
+        return False
 
     def days(self, employee_id: str) -> Mapping[date, float]:
         """Minutes used on each local day that saw any work."""

@@ -117,10 +117,13 @@ class DayPlan:
         self._next = (begins.timestamp(), following.timestamp(), following)
         return following
 
-    def next_epoch_at(self, now: datetime) -> float:
-        """``next_epoch(now)`` as a POSIX timestamp."""
-        self.next_epoch(now)
-        return self._next[1]
+    def next_epoch_at(self, now: datetime) -> tuple[datetime, float]:
+        """``next_epoch(now)``, and the same moment as a POSIX timestamp."""
+        start, end, following = self._next
+        if start <= self._stamp(now) < end:
+            return following, end
+        following = self.next_epoch(now)
+        return following, self._next[1]
 
     def table(self, now: datetime) -> dict[str, float]:
         """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's

@@ -290,7 +290,7 @@ class AdaptivePolicy(_Stateless):
                 first = employee
                 break
             spent.append(employee)
-        if shortlist is not None:
+        if shortlist is not None and spent:
             shortlist.drop(spent, ledger, now)
         if first is None:
             return True
@@ -329,13 +329,12 @@ class AdaptivePolicy(_Stateless):
             if deadline is None:
                 deadline = offer.deadline.timestamp()
             if plan.forecasting(now):
-                planned = plan.next_epoch(now)
-                planned_at = plan.next_epoch_at(now)
+                planned = plan.next_epoch_at(now)
                 kept = isinstance(candidates, tuple)
-                if deadline >= planned_at and self._still_there(
-                    at_work, offer, ledger, (planned, planned_at), kept
+                if deadline >= planned[1] and self._still_there(
+                    at_work, offer, ledger, planned, kept
                 ):
-                    return None, self._held_note(planned)
+                    return None, self._held_note(planned[0])
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.plan.table(offer.now)
         ranked = self._ranking(offer, at_work, prices)
@@ -343,7 +342,8 @@ class AdaptivePolicy(_Stateless):
         best, best_bid = _best_bid(
             offer, ranked.live(ledger, offer.now), ledger, available, self.pacing, spent
         )
-        ranked.drop(spent, ledger, offer.now)
+        if spent:
+            ranked.drop(spent, ledger, offer.now)
         later: tuple[float, Employee, datetime] | None = None
         if deadline is not None:
             # The most proficient colleague who comes to work in time, if they would bid

@@ -77,6 +77,10 @@ class Router(FeedbackFlow, Recovery):
         self._next_plan: datetime | None = None
         self._wind_down_picks = WindDown(self._catalogue, self.ledger, self._duty)
         self._since_prune = 0
+        self._timeouts = timeout is not None
+        self._clock_ts: tuple[datetime | None, float] = (None, 0.0)  # the clock's timestamp
+        # the next capacity event and plan, and the earlier one's timestamp
+        self._events: tuple[datetime | None, datetime | None, float] = (None, None, math.inf)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -108,8 +112,7 @@ class Router(FeedbackFlow, Recovery):
             return decisions
         now = self._clock or now
         catalogue = self._catalogue
-        need = catalogue.need(mention, classification)
-        due_at = catalogue.due(mention, classification)
+        need, candidates, due_at, deadline = catalogue.arrival(mention, classification)
         self._decided[mention.id] = due_at
         if mention.author.handle.lower() in self._own_handles:
             reason = f"authored by an employee account ({mention.author.handle})"
@@ -118,13 +121,11 @@ class Router(FeedbackFlow, Recovery):
             )
             decisions.append(trusted(Decision, outcome=rejected))
             return decisions
-        candidates = catalogue.candidates_for(need)
         if not candidates:
             reason = "no one on the roster can take it: " + summarize(catalogue.gaps[kind(need)])
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        deadline = catalogue.last_chance(due_at, classification)
-        if self._stamps(deadline) <= self._stamps(now):
+        if self._stamps(deadline) <= self._clock_ts[1]:  # ``now``: the clock tick just set
             reason = "its SLA had (nearly) passed on arrival"
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
@@ -144,18 +145,21 @@ class Router(FeedbackFlow, Recovery):
         """
         stamp, clock = self._stamps, self._clock
         now_ts = stamp(now)
-        if clock is not None and now_ts < stamp(clock):
-            now, now_ts = clock, stamp(clock)
+        if clock is not None:
+            clock_ts = self._clock_ts[1] if clock is self._clock_ts[0] else stamp(clock)
+            if now_ts < clock_ts:
+                now, now_ts = clock, clock_ts
         decisions: list[Decision] = []
         # Most calls find nothing due: one look at the earliest event instead of the loop's.
-        if self._backlog and self._first_event_at() <= now_ts:
+        if self._first_event_at() <= now_ts and self._backlog:
             decisions = self._visit_events(now_ts)
-        self._clock = now
-        timeouts = self._timeouts_until(now)
-        if timeouts:  # only they can have put a mention due by now back in the backlog
-            decisions += timeouts
-            if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
-                decisions += self._expire(now)
+        self._clock, self._clock_ts = now, (now, now_ts)
+        if self._timeouts:  # without an accept timeout the book never has any
+            timeouts = self._timeouts_until(now)
+            if timeouts:  # only they can have put a mention due by now back in the backlog
+                decisions += timeouts
+                if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
+                    decisions += self._expire(now)
         self._prune(now)
         return decisions
 
@@ -164,10 +168,15 @@ class Router(FeedbackFlow, Recovery):
         next last chance, the next capacity event and the next plan (POSIX)."""
         first = self._backlog.next_last_chance_at()
         first_ts = math.inf if first is None else first
-        for event in (self._next_capacity, self._next_plan):
-            if event is not None and (ts := self._stamps(event)) < first_ts:
-                first_ts = ts
-        return first_ts
+        events = self._events
+        if self._next_capacity is not events[0] or self._next_plan is not events[1]:
+            ats = [self._stamps(e) for e in (self._next_capacity, self._next_plan) if e is not None]
+            events = self._events = (
+                self._next_capacity,
+                self._next_plan,
+                min(ats, default=math.inf),
+            )
+        return min(first_ts, events[2])
 
     def _visit_events(self, now_ts: float) -> list[Decision]:
         """Every event up to ``now_ts`` in order: plans, last chances, capacity events."""
