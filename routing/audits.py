@@ -150,14 +150,16 @@ class AuditBook:
         self, head: _Head, gaps: tuple[str | None, ...], chosen: str | None, note: str
     ) -> Audit:
         values, more, of_kind = head
-        considered = tuple(
-            self._candidate(employee_id, value, gap)
-            for (employee_id, value), gap in zip(values, gaps, strict=True)
-        )
+        known, considered = self._audited, []
+        for (employee_id, value), gap in zip(values, gaps, strict=True):
+            found = known.get((employee_id, value, gap))  # ``_candidate``, inlined
+            if found is None:
+                found = self._candidate(employee_id, value, gap)
+            considered.append(found)
         return trusted(  # its parts are built here from validated data
             Audit,
             policy=self.policy,
-            considered=considered,
+            considered=tuple(considered),
             more_considered=more,
             not_considered=dict(self.gaps[of_kind]),
             chosen=chosen,

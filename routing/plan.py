@@ -86,13 +86,21 @@ class DayPlan:
     # POSIX timestamps of the moments asked about per decision: the router shares its Stamps
     # (``share_stamps``), which work each moment out once; alone, the plan asks the datetime.
     _stamp: Callable[[datetime], float] = staticmethod(datetime.timestamp)
+    # The moment last asked about and its timestamp: one decision asks up to four times.
+    _moment: tuple[datetime | None, float] = (None, 0.0)
 
     def share_stamps(self, stamps: Stamps) -> None:
         """Take the timestamps of the moments the router asks about from ``stamps``."""
         self._stamp = stamps
 
-    def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
+    def _timestamp(self, at: datetime) -> float:
         ts = self._stamp(at)
+        self._moment = (at, ts)
+        return ts
+
+    def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
+        moment = self._moment
+        ts = moment[1] if at is moment[0] else self._timestamp(at)
         kind = self._kinds.setdefault((need, urgency), len(self._kinds))
         self._seen_at.append(ts)
         self._seen_kind.append(kind)
@@ -102,7 +110,11 @@ class DayPlan:
     def forecasting(self, now: datetime) -> bool:
         """Whether enough traffic has been seen to plan with (before that, no mention waits
         for a plan)."""
-        return self._first is not None and self._stamp(now) - self._first >= self._min_history
+        if self._first is None:
+            return False
+        moment = self._moment
+        ts = moment[1] if now is moment[0] else self._timestamp(now)
+        return ts - self._first >= self._min_history
 
     def epoch_of(self, now: datetime) -> datetime:
         return _EPOCH + (now - _EPOCH) // self.epoch * self.epoch
@@ -110,7 +122,8 @@ class DayPlan:
     def next_epoch(self, now: datetime) -> datetime:
         # Asked once per decision: the current epoch is remembered as POSIX bounds.
         start, end, following = self._next
-        if start <= self._stamp(now) < end:
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
             return following
         begins = self.epoch_of(now)
         following = begins + self.epoch
@@ -120,7 +133,8 @@ class DayPlan:
     def next_epoch_at(self, now: datetime) -> tuple[datetime, float]:
         """``next_epoch(now)``, and the same moment as a POSIX timestamp."""
         start, end, following = self._next
-        if start <= self._stamp(now) < end:
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
             return following, end
         following = self.next_epoch(now)
         return following, self._next[1]
@@ -129,7 +143,8 @@ class DayPlan:
         """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's
         plan first if it has not been solved yet."""
         start, end = self._span
-        if start <= self._stamp(now) < end:
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
             return self._prices
         self.solve(now)
         return self._prices

@@ -125,13 +125,16 @@ class Router(FeedbackFlow, Recovery):
             reason = "no one on the roster can take it: " + summarize(catalogue.gaps[kind(need)])
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        if self._stamps(deadline) <= self._clock_ts[1]:  # ``now``: the clock tick just set
+        deadline_at = self._stamps(deadline)
+        if deadline_at <= self._clock_ts[1]:  # ``now``: the clock tick just set
             reason = "its SLA had (nearly) passed on arrival"
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
         self._tutor.learn(mention, classification, need, candidates)
         waiting = Waiting(mention, classification, need, due_at)
-        decision = self._offer(waiting, now, arriving=True, known=(candidates, deadline))
+        decision = self._offer(
+            waiting, now, arriving=True, known=(candidates, deadline, deadline_at)
+        )
         assert decision is not None
         decisions.append(decision)
         return decisions
@@ -289,11 +292,12 @@ class Router(FeedbackFlow, Recovery):
         arriving: bool = False,
         last_chance: bool = False,
         quiet: bool = False,
-        known: tuple[tuple[Employee, ...], datetime] | None = None,
+        known: tuple[tuple[Employee, ...], datetime, float] | None = None,
     ) -> Decision | None:
         """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``).
 
-        ``known``: its candidates and last chance, when the caller has them at hand."""
+        ``known``: its candidates and last chance (also as a POSIX timestamp), when the
+        caller has them at hand."""
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
         catalogue = self._catalogue
         weight = catalogue.weight(classification.urgency)
@@ -301,9 +305,10 @@ class Router(FeedbackFlow, Recovery):
         if known is None:
             candidates = catalogue.candidates_for(need)
             deadline = catalogue.last_chance(waiting.due_at, classification)
+            deadline_at = self._stamps(deadline)
         else:
-            candidates, deadline = known
-        offer = Offer(need, weight, now, last_chance, deadline, self._stamps(deadline))
+            candidates, deadline, deadline_at = known
+        offer = Offer(need, weight, now, last_chance, deadline, deadline_at)
         if waiting.excluded:
             candidates = [e for e in candidates if e.id not in waiting.excluded]
         # With a plan, the plan decides whether and when to answer; stickiness only who.
@@ -325,7 +330,7 @@ class Router(FeedbackFlow, Recovery):
             return self._assign(chosen, waiting, now, audit)
         reason = self._auditor.backlog_reason(audit, len(candidates))
         if arriving:
-            self._enqueue(waiting, deadline)
+            self._enqueue(waiting, deadline, deadline_at)
         outcome = not_assigned(
             "backlogged", mention, classification, reason=reason, at=now, due=waiting.due_at
         )
@@ -434,10 +439,12 @@ class Router(FeedbackFlow, Recovery):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _enqueue(self, waiting: Waiting, last_chance: datetime | None = None) -> None:
+    def _enqueue(
+        self, waiting: Waiting, last_chance: datetime | None = None, at: float | None = None
+    ) -> None:
         if last_chance is None:
             last_chance = self._catalogue.last_chance(waiting.due_at, waiting.classification)
-        self._backlog.add(waiting, last_chance, self._stamps(last_chance))
+        self._backlog.add(waiting, last_chance, self._stamps(last_chance) if at is None else at)
         if len(self._backlog) == 1 or self._next_capacity is None:
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at
