@@ -45,8 +45,8 @@ class AuditBook:
         self._short: dict[tuple[float, float], str] = {}  # budget left, minutes: the reason
         self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
-        # Per looked-at list and minutes: (the list, the ledger's changes, valid from, until,
-        # their gaps, the audits found with those gaps by choice and note).
+        # Per head and minutes: (the head, the ledger's changes, valid from, until, the gaps
+        # of those it looks at, the audits found with those gaps by choice and note).
         self._kept: dict[tuple[int, float], tuple[Any, int, float, float, Any, Any]] = {}
 
     def audit(
@@ -63,7 +63,7 @@ class AuditBook:
             head, looked_at = known[1], known[2]
         else:
             head, looked_at = self._head(need, weight, candidates)
-        gaps, seen = self._gaps(looked_at, need.minutes, now, isinstance(candidates, tuple))
+        gaps, seen = self._gaps(head, looked_at, need.minutes, now, isinstance(candidates, tuple))
         chosen_id = chosen.id if chosen is not None else None
         audit = seen.get((chosen_id, note))  # the same gaps as last time: no hashing them
         if audit is not None:
@@ -79,27 +79,33 @@ class AuditBook:
         return audit
 
     def _gaps(
-        self, looked_at: Sequence[Employee], minutes: float, now: datetime, kept: bool
+        self,
+        head: _Head,
+        looked_at: Sequence[Employee],
+        minutes: float,
+        now: datetime,
+        kept: bool,
     ) -> tuple[tuple[str | None, ...], dict[tuple[str | None, str], Audit]]:
-        """``availability_gap`` of each, kept (when ``kept``: ``looked_at`` is indexed) until
-        one of them starts or ends a shift or a budget day, or their books change; with the
-        audits found for these gaps so far, by choice and note."""
+        """``availability_gap`` of each of ``looked_at``, kept (when ``kept``: ``head`` and
+        ``looked_at`` are indexed) until one of them starts or ends a shift or a budget day,
+        or their books change; with the audits of ``head`` found for these gaps so far, by
+        choice and note."""
         ledger = self.ledger
         ts = ledger.timestamp(now)
-        key = (id(looked_at), minutes)
+        key = (id(head), minutes)
         known = self._kept.get(key) if kept else None
-        if known is not None and known[0] is looked_at and known[2] <= ts < known[3]:
+        if known is not None and known[0] is head and known[2] <= ts < known[3]:
             if known[1] == ledger.changes:
                 return known[4], known[5]
             if not ledger.changed_since(looked_at, known[1]):
-                self._kept[key] = (looked_at, ledger.changes, *known[2:])
+                self._kept[key] = (head, ledger.changes, *known[2:])
                 return known[4], known[5]
         gaps, since, until = self._gaps_now(looked_at, minutes, now)
         seen: dict[tuple[str | None, str], Audit] = {}
         if kept:
             if len(self._kept) >= _AUDITED_KEPT:
                 self._kept.clear()
-            self._kept[key] = (looked_at, ledger.changes, since, until, gaps, seen)
+            self._kept[key] = (head, ledger.changes, since, until, gaps, seen)
         return gaps, seen
 
     def _gaps_now(
