@@ -58,9 +58,7 @@ def solved(self, now):
         return
     self._solved = begins
     self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
-    ts = now.timestamp()
-    while self._seen and self._seen[0].at < ts - 86_400:
-        self._seen.popleft()
+    self._forget(now.timestamp())
     self._prices, self._picks = next(replayed)
 plan.solve = solved
 out = []

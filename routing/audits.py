@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 from routing.catalogue import Kind, kind
 from routing.decisions import Audit, Candidate
 from routing.eligibility import OFF_DUTY, DutyRoster, Need, budget_gap
-from routing.ledger import BudgetLedger
+from routing.ledger import EPSILON, BudgetLedger
 from routing.models import Employee
 from routing.trusted import trusted
 
 _AUDITED_KEPT = 50_000
+_SEEN_KEPT = 64  # audits kept per set of gaps (notes such as bids vary without end)
 # Who an audit looks at: (employee id, value) each, how many more candidates, the kind.
 _Head = tuple[tuple[tuple[str, float], ...], int, Kind]
 
@@ -43,6 +45,9 @@ class AuditBook:
         self._short: dict[tuple[float, float], str] = {}  # budget left, minutes: the reason
         self._heads: dict[tuple[int, float, str], tuple[Any, _Head, Sequence[Employee]]] = {}
         self._reasons: dict[tuple[int, int], tuple[Audit, str]] = {}
+        # Per head and minutes: (the head, the ledger's changes, valid from, until, the gaps
+        # of those it looks at, the audits found with those gaps by choice and note).
+        self._kept: dict[tuple[int, float], tuple[Any, int, float, float, Any, Any]] = {}
 
     def audit(
         self,
@@ -53,40 +58,82 @@ class AuditBook:
         chosen: Employee | None,
         note: str,
     ) -> Audit:
-        head, looked_at = self._head(need, weight, candidates)
-        gaps = self._gaps(looked_at, need.minutes, now)
-        key = (head, gaps, chosen.id if chosen is not None else None, note)
+        known = self._heads.get((id(candidates), weight, need.topic))  # ``_head``, inlined
+        if known is not None and known[0] is candidates:
+            head, looked_at = known[1], known[2]
+        else:
+            head, looked_at = self._head(need, weight, candidates)
+        gaps, seen = self._gaps(head, looked_at, need.minutes, now, isinstance(candidates, tuple))
+        chosen_id = chosen.id if chosen is not None else None
+        audit = seen.get((chosen_id, note))  # the same gaps as last time: no hashing them
+        if audit is not None:
+            return audit
+        key = (head, gaps, chosen_id, note)
         audit = self._audits.get(key)
         if audit is None:  # frozen and recurring, like the candidates: built once
             if len(self._audits) >= _AUDITED_KEPT:
                 self._audits.clear()
-            audit = self._audits[key] = self._build(head, gaps, key[2], note)
+            audit = self._audits[key] = self._build(head, gaps, chosen_id, note)
+        if len(seen) < _SEEN_KEPT:
+            seen[(chosen_id, note)] = audit
         return audit
 
     def _gaps(
+        self,
+        head: _Head,
+        looked_at: Sequence[Employee],
+        minutes: float,
+        now: datetime,
+        kept: bool,
+    ) -> tuple[tuple[str | None, ...], dict[tuple[str | None, str], Audit]]:
+        """``availability_gap`` of each of ``looked_at``, kept (when ``kept``: ``head`` and
+        ``looked_at`` are indexed) until one of them starts or ends a shift or a budget day,
+        or their books change; with the audits of ``head`` found for these gaps so far, by
+        choice and note."""
+        ledger = self.ledger
+        ts = ledger.timestamp(now)
+        key = (id(head), minutes)
+        known = self._kept.get(key) if kept else None
+        if known is not None and known[0] is head and known[2] <= ts < known[3]:
+            if known[1] == ledger.changes:
+                return known[4], known[5]
+            if not ledger.changed_since(looked_at, known[1]):
+                self._kept[key] = (head, ledger.changes, *known[2:])
+                return known[4], known[5]
+        gaps, since, until = self._gaps_now(looked_at, minutes, now)
+        seen: dict[tuple[str | None, str], Audit] = {}
+        if kept:
+            if len(self._kept) >= _AUDITED_KEPT:
+                self._kept.clear()
+            self._kept[key] = (head, ledger.changes, since, until, gaps, seen)
+        return gaps, seen
+
+    def _gaps_now(
         self, looked_at: Sequence[Employee], minutes: float, now: datetime
-    ) -> tuple[str | None, ...]:
-        """``availability_gap`` of each, its reasons remembered (they recur)."""
-        on_duty, can_spend, remaining = (
-            self.duty.on_duty,
-            self.ledger.can_spend,
-            self.ledger.remaining,
-        )
+    ) -> tuple[tuple[str | None, ...], float, float]:
+        """``availability_gap`` of each (reasons remembered: they recur), and POSIX bounds
+        within which they hold unless someone's books change."""
+        steady, standing = self.duty.steady, self.ledger.standing
         gaps: list[str | None] = []
+        since, until = -math.inf, math.inf
         for employee in looked_at:
-            if not on_duty(employee, now):
+            on, start, end = steady(employee, now)
+            since, until = max(since, start), min(until, end)
+            if not on:
                 gaps.append(OFF_DUTY)
-            elif can_spend(employee.id, now, minutes):
+                continue
+            left, start, end = standing(employee.id, now)
+            since, until = max(since, start), min(until, end)
+            if left + EPSILON >= minutes:  # ``ledger.can_spend``
                 gaps.append(None)
-            else:
-                left = remaining(employee.id, now)
-                gap = self._short.get((left, minutes))
-                if gap is None:
-                    if len(self._short) >= _AUDITED_KEPT:
-                        self._short.clear()
-                    gap = self._short[(left, minutes)] = budget_gap(left, minutes)
-                gaps.append(gap)
-        return tuple(gaps)
+                continue
+            gap = self._short.get((left, minutes))
+            if gap is None:
+                if len(self._short) >= _AUDITED_KEPT:
+                    self._short.clear()
+                gap = self._short[(left, minutes)] = budget_gap(left, minutes)
+            gaps.append(gap)
+        return tuple(gaps), since, until
 
     def _head(
         self, need: Need, weight: float, candidates: Sequence[Employee]
@@ -109,14 +156,16 @@ class AuditBook:
         self, head: _Head, gaps: tuple[str | None, ...], chosen: str | None, note: str
     ) -> Audit:
         values, more, of_kind = head
-        considered = tuple(
-            self._candidate(employee_id, value, gap)
-            for (employee_id, value), gap in zip(values, gaps, strict=True)
-        )
+        known, considered = self._audited, []
+        for (employee_id, value), gap in zip(values, gaps, strict=True):
+            found = known.get((employee_id, value, gap))  # ``_candidate``, inlined
+            if found is None:
+                found = self._candidate(employee_id, value, gap)
+            considered.append(found)
         return trusted(  # its parts are built here from validated data
             Audit,
             policy=self.policy,
-            considered=considered,
+            considered=tuple(considered),
             more_considered=more,
             not_considered=dict(self.gaps[of_kind]),
             chosen=chosen,

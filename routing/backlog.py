@@ -48,10 +48,14 @@ class Backlog:
     def values(self) -> Iterator[Waiting]:
         return iter(self._items.values())
 
-    def add(self, waiting: Waiting, last_chance: datetime) -> None:
+    def add(self, waiting: Waiting, last_chance: datetime, at: float | None = None) -> None:
+        """Queue ``waiting`` by its last chance (``at``: the same moment as a POSIX timestamp,
+        when the caller has it)."""
         mention_id = waiting.mention.id
         self._items[mention_id] = waiting
-        at = self._lasts[mention_id] = last_chance.timestamp()
+        if at is None:
+            at = last_chance.timestamp()
+        self._lasts[mention_id] = at
         heapq.heappush(self._heap, (at, self._seq, mention_id, last_chance))
         self._seq += 1
 
@@ -73,6 +77,9 @@ class Backlog:
 
     def next_last_chance_at(self) -> float | None:
         """``next_last_chance`` as a POSIX timestamp."""
+        heap = self._heap
+        if heap and heap[0][2] in self._items:  # ``_head`` without a stale entry on top
+            return heap[0][0]
         entry = self._head()
         return entry[0] if entry is not None else None
 

@@ -29,11 +29,14 @@ class Catalogue:
         self._candidates: dict[Kind, tuple[Employee, ...]] = {}
         self._candidate_ids: dict[Kind, frozenset[str]] = {}
         self._needs: dict[Kind, Need] = {}
+        self._arrivals: dict[Kind, tuple[Need, tuple[Employee, ...]]] = {}
         # Every urgency's SLA and lead, worked out up front (the taxonomy names them all):
         # the plan asks for them per item of every solve, so the question is a dict lookup.
         slas = {u: _sla(taxonomy, u, escalation_lead) for u in taxonomy.urgency}
         self.sla: Callable[[Urgency], tuple[timedelta, timedelta]] = slas.__getitem__
         self._leads = {u: lead for u, (_, lead) in slas.items()}
+        weights = {u: taxonomy.weight(u) for u in taxonomy.urgency}
+        self.weight: Callable[[Urgency], float] = weights.__getitem__
 
     def need(self, mention: Mention, classification: Classification) -> Need:
         key = (mention.platform, classification.language, classification.topic)
@@ -42,6 +45,20 @@ class Catalogue:
             minutes = self.taxonomy.handling_minutes(classification.topic)
             need = self._needs[key] = Need(*key, minutes=minutes)
         return need
+
+    def arrival(
+        self, mention: Mention, classification: Classification
+    ) -> tuple[Need, tuple[Employee, ...], datetime, datetime]:
+        """``need``, ``candidates_for`` it, ``due`` and ``last_chance`` of an arriving mention,
+        in one question (asked once per decision)."""
+        key = (mention.platform, classification.language, classification.topic)
+        known = self._arrivals.get(key)
+        if known is None:
+            need = self.need(mention, classification)
+            known = self._arrivals[key] = (need, self.candidates_for(need))
+        sla, lead = self.sla(classification.urgency)
+        due = mention.created_at + sla
+        return known[0], known[1], due, due - lead
 
     def due(self, mention: Mention, classification: Classification) -> datetime:
         return mention.created_at + self.sla(classification.urgency)[0]

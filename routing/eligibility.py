@@ -83,6 +83,12 @@ class DutyRoster:
         self._known[employee.id] = (since, until.timestamp(), state, until)
         return state
 
+    def steady(self, employee: Employee, now: datetime) -> tuple[bool, float, float]:
+        """``on_duty``, and POSIX bounds around ``now`` within which it keeps its answer."""
+        self.on_duty(employee, now)
+        known = self._known[employee.id]
+        return known[2], known[0], known[1]
+
     def among(
         self, candidates: Sequence[Employee], now: datetime
     ) -> tuple[Sequence[Employee], Sequence[tuple[Employee, datetime]]]:
@@ -92,6 +98,15 @@ class DutyRoster:
         Kept per candidate list until the first of them starts or ends a shift, so a decision
         looks only at who is at work, not at the whole roster's share of a topic.
         """
+        if now is not self._now:  # ``_stamp``, inlined: asked once per decision
+            self._now, self._ts = now, self._stamp_of(now)
+        entry = self._among.get(id(candidates))
+        if (
+            entry is not None
+            and entry.candidates is candidates
+            and entry.since <= self._ts < entry.until
+        ):
+            return entry.at_work, entry.coming
         entry = self._among_entry(candidates, now)
         return entry.at_work, entry.coming
 

@@ -10,7 +10,8 @@ from routing.stamps import Stamps
 
 # Float sums of handling minutes drift by ulps; a tolerance keeps "exactly full" from
 # reading as over budget.
-_EPSILON = 1e-9
+EPSILON = 1e-9
+_EPSILON = EPSILON
 
 
 class BudgetExceededError(AssertionError):
@@ -29,6 +30,8 @@ class BudgetLedger:
         self._ts = 0.0
         self._stamp = stamps or Stamps()  # shared with whoever asks about the same moments
         self.refunds = 0  # how many times minutes were given back: budget left can grow then
+        self.changes = 0  # how many times the books were changed, for answers kept meanwhile
+        self._changed: dict[str, int] = {}  # ``changes`` at each employee's latest change
 
     @property
     def employees(self) -> Mapping[str, Employee]:
@@ -80,6 +83,14 @@ class BudgetLedger:
             used = self.used(employee_id, at)
         return max(0.0, self._budgets[employee_id] - used)
 
+    def standing(self, employee_id: str, at: datetime) -> tuple[float, float, float]:
+        """``remaining`` at ``at``, and the employee's local day around it as POSIX bounds
+        (the answer holds until the day ends or the books change): ``can_spend`` is
+        ``left + EPSILON >= minutes``."""
+        left = self.remaining(employee_id, at)  # its local day's span is known after this
+        span = self._spans[employee_id]
+        return left, span[0], span[1]
+
     def can_spend(self, employee_id: str, at: datetime, minutes: float) -> bool:
         # ``remaining(...) + _EPSILON >= minutes``, inlined for the common case of a known span
         if at is not self._at:
@@ -106,6 +117,16 @@ class BudgetLedger:
         days[day] = max(0.0, days.get(day, 0.0) + minutes)
         if minutes < 0:
             self.refunds += 1
+        self.changes += 1
+        self._changed[employee_id] = self.changes
+
+    def changed_since(self, employees: Iterable[Employee], changes: int) -> bool:
+        """Whether any of the employees' books changed after ``changes`` was as given."""
+        changed = self._changed
+        for employee in employees:  # noqa: SIM110 (a loop, not ``any``: no generator to run)
+            if changed.get(employee.id, 0) > changes:
+                return True
+        return False
 
     def days(self, employee_id: str) -> Mapping[date, float]:
         """Minutes used on each local day that saw any work."""
@@ -116,3 +137,5 @@ class BudgetLedger:
         days = self._days[employee_id]
         for old in [d for d in days if d < day]:
             del days[old]
+            self.changes += 1
+            self._changed[employee_id] = self.changes

@@ -20,6 +20,7 @@ the mentions that arrive between epochs and cannot wait for the next one (Devanu
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
@@ -32,6 +33,7 @@ from routing.ledger import BudgetLedger
 from routing.models import Urgency
 from routing.planlp import solve_plan
 from routing.planning import DayBook, Items, Shifts
+from routing.stamps import Stamps
 from routing.timetable import Timetable
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday; epochs count from here
@@ -91,8 +93,24 @@ class DayPlan:
         self._arrived = (np.empty(0), np.empty(0, dtype=np.int64))
         self._dropped = 0  # arrivals forgotten since
 
+    # POSIX timestamps of the moments asked about per decision: the router shares its Stamps
+    # (``share_stamps``), which work each moment out once; alone, the plan asks the datetime.
+    _stamp: Callable[[datetime], float] = staticmethod(datetime.timestamp)
+    # The moment last asked about and its timestamp: one decision asks up to four times.
+    _moment: tuple[datetime | None, float] = (None, 0.0)
+
+    def share_stamps(self, stamps: Stamps) -> None:
+        """Take the timestamps of the moments the router asks about from ``stamps``."""
+        self._stamp = stamps
+
+    def _timestamp(self, at: datetime) -> float:
+        ts = self._stamp(at)
+        self._moment = (at, ts)
+        return ts
+
     def observe(self, at: datetime, need: Need, urgency: Urgency) -> None:
-        ts = at.timestamp()
+        moment = self._moment
+        ts = moment[1] if at is moment[0] else self._timestamp(at)
         kind = self._kinds.setdefault((need, urgency), len(self._kinds))
         self._seen_at.append(ts)
         self._seen_kind.append(kind)
@@ -102,7 +120,11 @@ class DayPlan:
     def forecasting(self, now: datetime) -> bool:
         """Whether enough traffic has been seen to plan with (before that, no mention waits
         for a plan)."""
-        return self._first is not None and now.timestamp() - self._first >= self._min_history
+        if self._first is None:
+            return False
+        moment = self._moment
+        ts = moment[1] if now is moment[0] else self._timestamp(now)
+        return ts - self._first >= self._min_history
 
     def epoch_of(self, now: datetime) -> datetime:
         return _EPOCH + (now - _EPOCH) // self.epoch * self.epoch
@@ -110,18 +132,29 @@ class DayPlan:
     def next_epoch(self, now: datetime) -> datetime:
         # Asked once per decision: the current epoch is remembered as POSIX bounds.
         start, end, following = self._next
-        if start <= now.timestamp() < end:
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
             return following
         begins = self.epoch_of(now)
         following = begins + self.epoch
         self._next = (begins.timestamp(), following.timestamp(), following)
         return following
 
+    def next_epoch_at(self, now: datetime) -> tuple[datetime, float]:
+        """``next_epoch(now)``, and the same moment as a POSIX timestamp."""
+        start, end, following = self._next
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
+            return following, end
+        following = self.next_epoch(now)
+        return following, self._next[1]
+
     def table(self, now: datetime) -> dict[str, float]:
         """Every employee's price of a minute at ``now`` (absent: 0), solving the epoch's
         plan first if it has not been solved yet."""
         start, end = self._span
-        if start <= now.timestamp() < end:
+        moment = self._moment
+        if start <= (moment[1] if now is moment[0] else self._timestamp(now)) < end:
             return self._prices
         self.solve(now)
         return self._prices
@@ -134,11 +167,7 @@ class DayPlan:
         self._solved = begins
         self._span = (begins.timestamp(), (begins + self.epoch).timestamp())
         ts = now.timestamp()
-        kept = _DAY + self._level_window  # yesterday's hours ahead and behind
-        while self._seen_at and self._seen_at[0] < ts - kept:
-            self._seen_at.popleft()
-            self._seen_kind.popleft()
-            self._dropped += 1
+        self._forget(ts)
         items = self._items(ts)
         if not len(items):
             self._prices, self._picks = {}, []
@@ -148,6 +177,14 @@ class DayPlan:
             items, shifts, self.catalogue, self.ledger, self._options, self._discount,
             self._timetable,
         )  # fmt: skip
+
+    def _forget(self, ts: float) -> None:
+        """Drop the arrivals no forecast at ``ts`` or later looks at."""
+        kept = _DAY + self._level_window  # yesterday's hours ahead and behind
+        while self._seen_at and self._seen_at[0] < ts - kept:
+            self._seen_at.popleft()
+            self._seen_kind.popleft()
+            self._dropped += 1
 
     def picks(self) -> list[tuple[str, str]]:
         """(mention id, employee id): waiting mentions the plan gives to someone at work now."""

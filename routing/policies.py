@@ -25,7 +25,7 @@ from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Employee
 from routing.plan import DayPlan
-from routing.shortlist import Shortlist
+from routing.shortlist import AtWork, Shortlist
 
 _BALANCE_CEILING = 1.0 - math.exp(-1.0)  # the discount of someone with an untouched budget
 
@@ -41,6 +41,7 @@ class Offer(NamedTuple):
     now: datetime
     last_chance: bool = False
     deadline: datetime | None = None  # the last moment it can still wait for someone better
+    deadline_at: float | None = None  # ``deadline`` as a POSIX timestamp, when known
 
 
 class Available(Protocol):
@@ -101,7 +102,7 @@ class GreedyPolicy(_Stateless):
     name = "greedy"
 
     def __init__(self) -> None:
-        self._shortlists: dict[tuple[int, float], tuple[Any, Shortlist[Employee]]] = {}
+        self._shortlists = AtWork()
 
     def choose(
         self,
@@ -139,14 +140,7 @@ class GreedyPolicy(_Stateless):
         are indexed, not built for one offer)."""
         if not isinstance(candidates, tuple):
             return None
-        at_work = available.at_work(candidates)[0]
-        key = (id(at_work), offer.need.minutes)
-        known = self._shortlists.get(key)
-        if known is None or known[0] is not at_work:
-            if len(self._shortlists) > 10_000:
-                self._shortlists.clear()
-            known = self._shortlists[key] = (at_work, Shortlist(at_work, _itself))
-        return known[1]
+        return self._shortlists.of(available.at_work(candidates)[0], offer.need.minutes)
 
 
 def _most_proficient(
@@ -265,7 +259,8 @@ class AdaptivePolicy(_Stateless):
         # Bids (best first) of those at work, per kind of offer: they change only when
         # someone's shift starts or ends or the plan is solved again.
         self._ranked: dict[tuple[int, float, float], tuple[Any, Any, Shortlist[_Bid]]] = {}
-        self._open_at: dict[tuple[str, datetime], bool] = {}  # who is at work at a plan
+        self._open_at: dict[tuple[str, float], bool] = {}  # who is at work at a plan
+        self._budgeted = AtWork()  # those at work, less who has spent their day
         self._held: tuple[datetime, str] = (datetime.min, "")
 
     def _held_note(self, planned: datetime) -> str:
@@ -274,23 +269,38 @@ class AdaptivePolicy(_Stateless):
         return self._held[1]
 
     def _still_there(
-        self, at_work: Sequence[Employee], offer: Offer, ledger: BudgetLedger, at: datetime
+        self,
+        at_work: Sequence[Employee],
+        offer: Offer,
+        ledger: BudgetLedger,
+        planned: tuple[datetime, float],
+        kept: bool,
     ) -> bool:
         """Whether the most proficient of those at work with budget now (if any) is still at
-        work at ``at``: if they leave before the next plan, the mention is decided now."""
+        work at ``planned`` (the moment, and its POSIX timestamp): if they leave before the
+        next plan, the mention is decided now. ``kept``: ``at_work`` is a list the duty
+        roster keeps, so those found without budget are left out of the next scans."""
         can_spend, now, minutes = ledger.can_spend, offer.now, offer.need.minutes
-        for employee in at_work:  # at work: ``available`` would only ask the budget
+        shortlist = self._budgeted.of(at_work, minutes) if kept else None
+        spent: list[Employee] = []
+        first = None
+        for employee in at_work if shortlist is None else shortlist.live(ledger, now):
+            # at work: ``available`` would only ask the budget
             if can_spend(employee.id, now, minutes):
-                key = (employee.id, at)
-                known = self._open_at.get(key)
-                if known is None:
-                    if len(self._open_at) > 10_000:
-                        self._open_at.clear()
-                    known = self._open_at[key] = employee.hours.is_open(
-                        at.astimezone(employee.zone)
-                    )
-                return known
-        return True
+                first = employee
+                break
+            spent.append(employee)
+        if shortlist is not None and spent:
+            shortlist.drop(spent, ledger, now)
+        if first is None:
+            return True
+        key = (first.id, planned[1])
+        known = self._open_at.get(key)
+        if known is None:
+            if len(self._open_at) > 10_000:
+                self._open_at.clear()
+            known = self._open_at[key] = first.hours.is_open(planned[0].astimezone(first.zone))
+        return known
 
     def _ranking(
         self, offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]
@@ -312,14 +322,19 @@ class AdaptivePolicy(_Stateless):
         available: Available,
     ) -> tuple[Employee | None, str]:
         at_work, coming = available.at_work(candidates)
-        if (
-            not offer.last_chance
-            and offer.deadline is not None
-            and self.plan.forecasting(offer.now)
-        ):
-            planned = self.plan.next_epoch(offer.now)
-            if offer.deadline >= planned and self._still_there(at_work, offer, ledger, planned):
-                return None, self._held_note(planned)
+        plan, now = self.plan, offer.now
+        deadline: float | None = None
+        if not offer.last_chance and offer.deadline is not None:
+            deadline = offer.deadline_at
+            if deadline is None:
+                deadline = offer.deadline.timestamp()
+            if plan.forecasting(now):
+                planned = plan.next_epoch_at(now)
+                kept = isinstance(candidates, tuple)
+                if deadline >= planned[1] and self._still_there(
+                    at_work, offer, ledger, planned, kept
+                ):
+                    return None, self._held_note(planned[0])
         topic, minutes, weight = offer.need.topic, offer.need.minutes, offer.weight
         prices = self.plan.table(offer.now)
         ranked = self._ranking(offer, at_work, prices)
@@ -327,12 +342,12 @@ class AdaptivePolicy(_Stateless):
         best, best_bid = _best_bid(
             offer, ranked.live(ledger, offer.now), ledger, available, self.pacing, spent
         )
-        ranked.drop(spent, ledger, offer.now)
+        if spent:
+            ranked.drop(spent, ledger, offer.now)
         later: tuple[float, Employee, datetime] | None = None
-        if not offer.last_chance and offer.deadline is not None:
+        if deadline is not None:
             # The most proficient colleague who comes to work in time, if they would bid
             # higher: only those worth more than the best bid now can matter.
-            deadline = offer.deadline.timestamp()
             for (employee, starts), at in zip(coming, available.starts(candidates), strict=True):
                 value = employee.skills[topic] * weight
                 if value < best_bid:
@@ -354,10 +369,6 @@ _Bid = tuple[float, int, Employee]  # (minus the bid, rank by proficiency, emplo
 
 def _bidder(bid: _Bid) -> Employee:
     return bid[2]
-
-
-def _itself(employee: Employee) -> Employee:
-    return employee
 
 
 def _rank(offer: Offer, at_work: Sequence[Employee], prices: dict[str, float]) -> list[_Bid]:

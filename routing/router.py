@@ -19,19 +19,20 @@ from routing.ledger import BudgetLedger
 from routing.models import Classification, Employee, Mention, Taxonomy
 from routing.options import RouterOptions
 from routing.outcomes import assignment, not_assigned
-from routing.plan import PLANNED, DayPlan
+from routing.passage import Passage
+from routing.plan import DayPlan
 from routing.policies import Offer, Policy, make_policy
 from routing.recovery import Recovery
 from routing.stamps import Stamps
 from routing.trusted import trusted
-from routing.winddown import NOTE, WindDown
+from routing.winddown import WindDown
 
 # How long decided ids, open assignments and sticky pairs are kept beyond their deadline.
 RETENTION = timedelta(days=2)
 _PRUNE_EVERY = 5_000
 
 
-class Router(FeedbackFlow, Recovery):
+class Router(Passage, FeedbackFlow, Recovery):
     """Stateful, deterministic router. ``now`` is always an argument; it never reads a clock.
 
     State: the budget ledger, the backlog ordered by deadline, the book of open assignments,
@@ -56,6 +57,7 @@ class Router(FeedbackFlow, Recovery):
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
         self._backlog = Backlog()
         self.plan = DayPlan(self._catalogue, self.ledger, self._backlog)
+        self.plan.share_stamps(self._stamps)
         self.policy: Policy = make_policy(options.policy, self.roster, self.plan)
         self._duty = DutyRoster(self._stamps)
         self._auditor = AuditBook(
@@ -76,6 +78,10 @@ class Router(FeedbackFlow, Recovery):
         self._next_plan: datetime | None = None
         self._wind_down_picks = WindDown(self._catalogue, self.ledger, self._duty)
         self._since_prune = 0
+        self._timeouts = timeout is not None
+        self._clock_ts: tuple[datetime | None, float] = (None, 0.0)  # the clock's timestamp
+        # the next capacity event and plan, and the earlier one's timestamp
+        self._events: tuple[datetime | None, datetime | None, float] = (None, None, math.inf)
 
     # -- queries -------------------------------------------------------------------------
 
@@ -107,8 +113,7 @@ class Router(FeedbackFlow, Recovery):
             return decisions
         now = self._clock or now
         catalogue = self._catalogue
-        need = catalogue.need(mention, classification)
-        due_at = catalogue.due(mention, classification)
+        need, candidates, due_at, deadline = catalogue.arrival(mention, classification)
         self._decided[mention.id] = due_at
         if mention.author.handle.lower() in self._own_handles:
             reason = f"authored by an employee account ({mention.author.handle})"
@@ -117,132 +122,22 @@ class Router(FeedbackFlow, Recovery):
             )
             decisions.append(trusted(Decision, outcome=rejected))
             return decisions
-        candidates = catalogue.candidates_for(need)
         if not candidates:
             reason = "no one on the roster can take it: " + summarize(catalogue.gaps[kind(need)])
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
-        if catalogue.last_chance(due_at, classification) <= now:
+        deadline_at = self._stamps(deadline)
+        if deadline_at <= self._clock_ts[1]:  # ``now``: the clock tick just set
             reason = "its SLA had (nearly) passed on arrival"
             decisions.append(self._escalate(mention, classification, need, now, reason))
             return decisions
         self._tutor.learn(mention, classification, need, candidates)
         waiting = Waiting(mention, classification, need, due_at)
-        decisions.append(self._arrive(waiting, now))
-        return decisions
-
-    def tick(self, now: datetime) -> list[Decision]:
-        """Let time pass up to ``now``: timeouts, capacity freeing up, last chances, escalations.
-
-        Capacity events (someone's hours begin, a budget day resets) between the previous
-        moment and ``now`` are visited in order, so a quiet spell in the stream does not skip
-        a morning in which the backlog could have been assigned.
-        """
-        stamp, clock = self._stamps, self._clock
-        now_ts = stamp(now)
-        if clock is not None and now_ts < stamp(clock):
-            now, now_ts = clock, stamp(clock)
-        decisions: list[Decision] = []
-        while self._backlog:
-            last_chance = self._backlog.next_last_chance()
-            last_ts = self._backlog.next_last_chance_at() or 0.0
-            at, at_ts = self._next_event(last_chance, last_ts)
-            if at is None or at_ts > now_ts:
-                break
-            if self._clock is not None and stamp(self._clock) > at_ts:
-                at, at_ts = self._clock, stamp(self._clock)
-            self._clock = at
-            if self._next_plan is not None and stamp(self._next_plan) <= at_ts:
-                decisions += self._follow_plan(at)
-            if last_chance is not None and last_ts <= at_ts:
-                decisions += self._expire(at)
-            if self._next_capacity is not None and stamp(self._next_capacity) <= at_ts:
-                decisions += self._wind_down(at)
-                decisions += self._drain(at)
-                self._next_capacity = self._capacity_event_after(at)
-        self._clock = now
-        decisions += self._timeouts_until(now)
-        if (due := self._backlog.next_last_chance_at()) is not None and due <= now_ts:
-            decisions += self._expire(now)
-        self._prune(now)
-        return decisions
-
-    def _next_event(
-        self, last_chance: datetime | None, last_ts: float
-    ) -> tuple[datetime | None, float]:
-        """The first of the backlog's next last chance (at ``last_ts``), the next capacity
-        event and the next plan, as ``min`` would pick it (the earliest, the first listed on
-        a tie), compared as timestamps."""
-        first, first_ts = (last_chance, last_ts) if last_chance is not None else (None, math.inf)
-        for event in (self._next_capacity, self._next_plan):
-            if event is not None and (ts := self._stamps(event)) < first_ts:
-                first, first_ts = event, ts
-        return first, first_ts
-
-    # -- the backlog ---------------------------------------------------------------------
-
-    def _expire(self, now: datetime) -> list[Decision]:
-        """Waiting mentions at their last chance: anyone available takes them, else escalate."""
-        decisions = []
-        nobody: set[tuple[str, str, str, float]] = set()
-        for waiting in list(self._backlog.pop_last_chances(now)):
-            decision = None
-            if not self._nobody_available(waiting, now, nobody):
-                decision = self._offer(waiting, now, last_chance=True, quiet=True)
-            if decision is None:
-                sla = self.taxonomy.sla_minutes(waiting.classification.urgency)
-                reason = f"SLA of {sla:g} min about to pass with nobody available"
-                decision = self._escalate(
-                    waiting.mention, waiting.classification, waiting.need, now, reason
-                )
-            decisions.append(decision)
-        return decisions
-
-    def _wind_down(self, now: datetime) -> list[Decision]:
-        """Spend the last budget of shifts about to end on the most valuable waiting mentions."""
-        decisions = []
-        for employee_id in sorted(self._winding_down):
-            employee = self._by_id[employee_id]
-            for waiting in self._wind_down_picks.picks(employee, self._backlog.values(), now):
-                weight = self.taxonomy.weight(waiting.classification.urgency)
-                audit = self._auditor.audit(waiting.need, weight, now, [employee], employee, NOTE)
-                self._backlog.take(waiting.mention.id)
-                decisions.append(self._assign(employee, waiting, now, audit))
-                if self.ledger.remaining(employee_id, now) <= 0:
-                    break
-        self._winding_down = frozenset()
-        return decisions
-
-    def _follow_plan(self, now: datetime) -> list[Decision]:
-        """A new epoch: solve the day plan, give the people at work what it plans for them."""
-        self._next_plan = self.plan.next_epoch(now)
-        self.plan.solve(now)
-        decisions = []
-        for mention_id, employee_id in self.plan.picks():
-            waiting = self._backlog.get(mention_id)
-            employee = self._by_id[employee_id]
-            if waiting is None or availability_gap(
-                employee, waiting.need, self.ledger, now, self._duty
-            ):
-                continue
-            sticky, note = self._sticky_choice(waiting.mention, waiting.need, now, waiting.excluded)
-            employee, note = (sticky, note) if sticky is not None else (employee, PLANNED)
-            weight = self.taxonomy.weight(waiting.classification.urgency)
-            audit = self._auditor.audit(waiting.need, weight, now, [employee], employee, note)
-            self._backlog.take(mention_id)
-            decisions.append(self._assign(employee, waiting, now, audit))
-        return decisions
-
-    def _drain(self, now: datetime) -> list[Decision]:
-        decisions = []
-        nobody: set[tuple[str, str, str, float]] = set()
-        for waiting in self._backlog.in_order():
-            if self._nobody_available(waiting, now, nobody):
-                continue
-            decision = self._offer(waiting, now, quiet=True)
-            if decision is not None:
-                self._backlog.take(waiting.mention.id)
-                decisions.append(decision)
+        decision = self._offer(
+            waiting, now, arriving=True, known=(candidates, deadline, deadline_at)
+        )
+        assert decision is not None
+        decisions.append(decision)
         return decisions
 
     # -- deciding one mention ------------------------------------------------------------
@@ -255,13 +150,23 @@ class Router(FeedbackFlow, Recovery):
         arriving: bool = False,
         last_chance: bool = False,
         quiet: bool = False,
+        known: tuple[tuple[Employee, ...], datetime, float] | None = None,
     ) -> Decision | None:
-        """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``)."""
+        """Offer a mention to its candidates: assign it, or backlog it (None when ``quiet``).
+
+        ``known``: its candidates and last chance (also as a POSIX timestamp), when the
+        caller has them at hand."""
         mention, classification, need = waiting.mention, waiting.classification, waiting.need
-        weight = self.taxonomy.weight(classification.urgency)
-        deadline = self._catalogue.last_chance(waiting.due_at, classification)
-        offer = Offer(need, weight, now, last_chance=last_chance, deadline=deadline)
-        candidates: Sequence[Employee] = self._catalogue.candidates_for(need)
+        catalogue = self._catalogue
+        weight = catalogue.weight(classification.urgency)
+        candidates: Sequence[Employee]
+        if known is None:
+            candidates = catalogue.candidates_for(need)
+            deadline = catalogue.last_chance(waiting.due_at, classification)
+            deadline_at = self._stamps(deadline)
+        else:
+            candidates, deadline, deadline_at = known
+        offer = Offer(need, weight, now, last_chance, deadline, deadline_at)
         if waiting.excluded:
             candidates = [e for e in candidates if e.id not in waiting.excluded]
         # With a plan, the plan decides whether and when to answer; stickiness only who.
@@ -269,9 +174,8 @@ class Router(FeedbackFlow, Recovery):
         if not self._planning:
             chosen, note = self._sticky_choice(mention, need, now, waiting.excluded)
         if chosen is None:
-            chosen, note = self.policy.choose(
-                offer, candidates, self.ledger, self._available(need, now)
-            )
+            available = Availability(self.ledger, need, now, self._duty)
+            chosen, note = self.policy.choose(offer, candidates, self.ledger, available)
             if chosen is not None and self._planning:
                 sticky, why = self._sticky_choice(mention, need, now, waiting.excluded)
                 if sticky is not None:
@@ -284,7 +188,7 @@ class Router(FeedbackFlow, Recovery):
             return self._assign(chosen, waiting, now, audit)
         reason = self._auditor.backlog_reason(audit, len(candidates))
         if arriving:
-            self._enqueue(waiting, deadline)
+            self._enqueue(waiting, deadline, deadline_at)
         outcome = not_assigned(
             "backlogged", mention, classification, reason=reason, at=now, due=waiting.due_at
         )
@@ -319,9 +223,6 @@ class Router(FeedbackFlow, Recovery):
         decision = self._offer(waiting, now, arriving=True)
         assert decision is not None
         return decision
-
-    def _available(self, need: Need, now: datetime) -> Availability:
-        return Availability(self.ledger, need, now, self._duty)
 
     def _sticky_choice(
         self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
@@ -396,10 +297,12 @@ class Router(FeedbackFlow, Recovery):
 
     # -- internals -----------------------------------------------------------------------
 
-    def _enqueue(self, waiting: Waiting, last_chance: datetime | None = None) -> None:
+    def _enqueue(
+        self, waiting: Waiting, last_chance: datetime | None = None, at: float | None = None
+    ) -> None:
         if last_chance is None:
             last_chance = self._catalogue.last_chance(waiting.due_at, waiting.classification)
-        self._backlog.add(waiting, last_chance)
+        self._backlog.add(waiting, last_chance, self._stamps(last_chance) if at is None else at)
         if len(self._backlog) == 1 or self._next_capacity is None:
             self._next_capacity = self._capacity_event_after(
                 self._clock or waiting.mention.created_at

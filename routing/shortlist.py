@@ -65,3 +65,27 @@ class Shortlist(Generic[T]):
                 gone.discard(employee_id)
             else:
                 index += 1
+
+
+def _itself(employee: Employee) -> Employee:
+    return employee
+
+
+class AtWork:
+    """A shortlist of each list of people at work (kept by the duty roster), per minutes."""
+
+    __slots__ = ("_lists",)
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[int, float], tuple[Sequence[Employee], Shortlist[Employee]]] = {}
+
+    def of(self, at_work: Sequence[Employee], minutes: float) -> Shortlist[Employee]:
+        """``at_work`` less those known to be unable to spend ``minutes`` (``at_work`` must be
+        a list that is kept, not built for one offer: it is known by identity)."""
+        key = (id(at_work), minutes)
+        known = self._lists.get(key)
+        if known is None or known[0] is not at_work:
+            if len(self._lists) > 10_000:
+                self._lists.clear()
+            known = self._lists[key] = (at_work, Shortlist(at_work, _itself))
+        return known[1]

@@ -36,8 +36,8 @@ class PlainBacklog(Backlog):
         super().__init__()
         self._plain: list[tuple[datetime, int, str]] = []
 
-    def add(self, waiting: Waiting, last_chance: datetime) -> None:
-        super().add(waiting, last_chance)
+    def add(self, waiting: Waiting, last_chance: datetime, at: float | None = None) -> None:
+        super().add(waiting, last_chance)  # its own timestamp, not the caller's
         heapq.heappush(self._plain, (last_chance, self._seq, waiting.mention.id))
 
     def next_last_chance(self) -> datetime | None:
@@ -74,12 +74,17 @@ class PlainAdaptive(AdaptivePolicy):
         self.duty = router._duty
 
     def _still_there(
-        self, at_work: Sequence[Employee], offer: Offer, ledger: BudgetLedger, at: datetime
+        self,
+        at_work: Sequence[Employee],
+        offer: Offer,
+        ledger: BudgetLedger,
+        planned: tuple[datetime, float],
+        kept: bool,
     ) -> bool:
         available = Availability(ledger, offer.need, offer.now, self.duty)
-        for person in at_work:
+        for person in at_work:  # everyone asked in turn, nobody left out
             if available(person):
-                return person.hours.is_open(at.astimezone(person.zone))
+                return person.hours.is_open(planned[0].astimezone(person.zone))
         return True
 
 
@@ -124,7 +129,7 @@ class PlainRouter(Router):
     def _nobody_available(
         self, waiting: Waiting, now: datetime, nobody: set[tuple[str, str, str, float]]
     ) -> bool:
-        available = self._available(waiting.need, now)
+        available = Availability(self.ledger, waiting.need, now, self._duty)
         candidates = self._catalogue.candidates_for(waiting.need)
         return not any(available(e) for e in candidates if e.id not in waiting.excluded)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
+from routing.audits import AuditBook
 from routing.decisions import Audit, Candidate, Decision
+from routing.eligibility import Need
 from routing.ledger import BudgetLedger
 from routing.models import Assignment, Employee, NotAssigned, Urgency
 from routing.policies import (
@@ -150,6 +152,32 @@ class CheckedAdaptive(AdaptivePolicy):
         return chosen
 
 
+def route_giving_time_back(router: Router, stream: list, rng: random.Random) -> None:  # type: ignore[type-arg]
+    """Route ``stream``; people give time back now and then (work done fast, declines)."""
+    open_: list[Assignment] = []
+    for i, (offset, topic, urgency, platform, language) in enumerate(
+        sorted(stream, key=lambda a: a[0])
+    ):
+        at = T0 + timedelta(minutes=offset)
+        decisions = router.route(
+            mention(f"m{i}", at, platform=platform, handle=f"@c{i}"),
+            classification(f"m{i}", topic, urgency, language),
+            at,
+        )
+        open_ += [d.outcome for d in decisions if isinstance(d.outcome, Assignment)]
+        while open_ and rng.random() < 0.5:
+            a = open_.pop(rng.randrange(len(open_)))
+            if a.mention_id not in router._book.open:  # settled or moved meanwhile
+                continue
+            now = router.clock or at
+            if rng.random() < 0.5:
+                router.done(a.mention_id, a.employee_id, a.estimated_minutes / 4, now)
+            else:
+                decisions = router.decline(a.mention_id, a.employee_id, "busy", now)
+                open_ += [d.outcome for d in decisions if isinstance(d.outcome, Assignment)]
+    router.tick(T0 + timedelta(days=4))
+
+
 @SETTINGS
 @given(rosters, streams, st.sampled_from(["greedy", "adaptive"]), st.randoms())
 def test_shortlists_change_no_choice_even_when_time_is_given_back(
@@ -163,30 +191,63 @@ def test_shortlists_change_no_choice_even_when_time_is_given_back(
     router.policy = (
         CheckedGreedy() if policy == "greedy" else CheckedAdaptive(router.plan, pacing=0.5)
     )
-    open_: list[Assignment] = []
-    for i, (offset, topic, urgency, platform, language) in enumerate(
-        sorted(stream, key=lambda a: a[0])
-    ):
-        at = T0 + timedelta(minutes=offset)
-        decisions = router.route(
-            mention(f"m{i}", at, platform=platform, handle=f"@c{i}"),
-            classification(f"m{i}", topic, urgency, language),
-            at,
-        )
-        open_ += [d.outcome for d in decisions if isinstance(d.outcome, Assignment)]
-        # When people give time back: work done faster than estimated, or declined
-        while open_ and rng.random() < 0.5:
-            a = open_.pop(rng.randrange(len(open_)))
-            if a.mention_id not in router._book.open:  # settled or moved meanwhile
-                continue
-            now = router.clock or at
-            if rng.random() < 0.5:
-                router.done(a.mention_id, a.employee_id, a.estimated_minutes / 4, now)
-            else:
-                decisions = router.decline(a.mention_id, a.employee_id, "busy", now)
-                open_ += [d.outcome for d in decisions if isinstance(d.outcome, Assignment)]
+    # When it routes a stream while people give time back: work done fast, or declined
     # Then every choice, through to the end of every SLA, matched (checked as it is made)
-    router.tick(T0 + timedelta(days=4))
+    route_giving_time_back(router, stream, rng)
+
+
+class CheckedAudits(AuditBook):
+    """Audits kept while their people's gaps hold, checked against a book that keeps none."""
+
+    def audit(
+        self,
+        need: Need,
+        weight: float,
+        now: datetime,
+        candidates: Sequence[Employee],
+        chosen: Employee | None,
+        note: str,
+    ) -> Audit:
+        kept = super().audit(need, weight, now, candidates, chosen, note)
+        fresh = AuditBook(self.policy, self.limit, self.ledger, self.duty, self.gaps)
+        assert kept == fresh.audit(need, weight, now, candidates, chosen, note)
+        return kept
+
+
+@SETTINGS
+@given(rosters, streams, st.sampled_from(["greedy", "adaptive", "balance"]), st.randoms())
+def test_kept_audits_are_the_audits_asked_afresh(
+    roster: tuple[Employee, ...],
+    stream: list,  # type: ignore[type-arg]
+    policy: str,
+    rng: random.Random,
+) -> None:
+    # Given a router whose audits are checked against audits worked out afresh
+    router = Router(roster, TAXONOMY, RouterOptions(policy=policy, audit_limit=2))
+    router._auditor = CheckedAudits(policy, 2, router.ledger, router._duty, router._catalogue.gaps)
+    # When it routes a stream across shifts and budget days while people give time back
+    # Then every audit matched the one asked afresh (checked as each is made)
+    route_giving_time_back(router, stream, rng)
+
+
+def test_the_ledger_tells_whose_books_changed() -> None:
+    # Given a ledger of two people
+    people = [employee("a", budget_minutes_per_day=60), employee("b", budget_minutes_per_day=60)]
+    ledger = BudgetLedger(people)
+    start = ledger.changes
+    # When "a" spends and then gets part of it back
+    ledger.spend("a", T0, 10)
+    ledger.adjust("a", T0, -4)
+    # Then the ledger counts both changes, and only "a" changed since the start
+    assert ledger.changes == start + 2
+    assert ledger.changed_since([people[0]], start)
+    assert not ledger.changed_since([people[1]], start)
+    assert not ledger.changed_since(people, ledger.changes)
+    # And her standing is what is left, within her local day
+    left, day_start, day_end = ledger.standing("a", T0)
+    assert left == ledger.remaining("a", T0) == 54
+    assert day_start <= T0.timestamp() < day_end
+    assert day_end - day_start in (23 * 3600, 24 * 3600, 25 * 3600)
 
 
 def test_the_shortlisted_scan_is_checked_against_refunds() -> None:
