@@ -24,7 +24,7 @@ from routing.tagger import Tagger
 from workers.decisionlog import OutcomeLine, decode_outcome_line
 from workers.handoff import Handoff
 from workers.health import Status
-from workers.heap import settled_heap
+from workers.heap import Sweeper, settled_heap
 from workers.metrics import Metrics
 from workers.pipeline import DELIVERY_GROUP, ROUTER_GROUP, DeliveryStage, RoutingStage
 from workers.stages import queue_lag
@@ -115,10 +115,10 @@ class Replay:
         self.queue_status = Status("the replay has not opened its queue yet")
 
     def run(self, progress: Callable[[int], None] | None = None) -> ReplayResult:
-        with settled_heap():  # the tagger and the router are built: collect around them
-            return self._run(progress)
+        with settled_heap() as sweeper:  # the tagger and the router are built: settle them
+            return self._run(progress, sweeper)
 
-    def _run(self, progress: Callable[[int], None] | None) -> ReplayResult:
+    def _run(self, progress: Callable[[int], None] | None, sweeper: Sweeper) -> ReplayResult:
         opts = self.options
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         checkpoint = Checkpoint(opts.state_dir / "checkpoint.json", opts.stream)
@@ -167,6 +167,7 @@ class Replay:
                     checkpoint.line = batch[-1].line  # its mentions are on disk, and decided
                     checkpoint.save()
                     count += len(batch)
+                    sweeper.passed(len(batch))
                     if progress is not None:
                         progress(count)
             checkpoint.done = True
