@@ -183,10 +183,13 @@ class EmbeddedQueue:
             self._forget_parent_connections()
         handle: _Handle | None = getattr(self._local, "handle", None)
         if handle is None:
-            handle = _Handle(self._connect())
-            self._local.handle = handle
+            # One thread at a time opens its connection: the first one switches a new file to
+            # WAL and writes the schema, which SQLite may refuse at once (not after the busy
+            # timeout) to another connection doing the same.
             with self._lock:
+                handle = _Handle(self._connect())
                 self._handles.add(handle)
+            self._local.handle = handle
         return handle.conn
 
     def _forget_parent_connections(self) -> None:
