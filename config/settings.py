@@ -74,6 +74,14 @@ class RoutingSettings(_Section):
     stickiness_minutes: Annotated[float, Field(ge=0)] = 24 * 60
     accept_timeout_minutes: Annotated[float, Field(gt=0)] | None = None
     max_declines: Annotated[int, Field(ge=1)] = 2
+    plan_hold_minutes: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="adaptive: a planned mention waits for the next plan while its last "
+            "chance is further away than this and its person is still at work then; 0: never",
+        ),
+    ] = 60
 
 
 class MetricsSettings(_Section):

@@ -22,3 +22,7 @@ class RouterOptions:
     audit_limit: int = 5
     # Minutes before a shift ends when the employee's unspent budget goes to waiting mentions.
     wind_down_minutes: int = 45
+    # adaptive: a waiting mention the plan gives to someone at work now is held for the next
+    # plan while its last chance is more than this many minutes away and that person is still
+    # at work then (0: never held).
+    plan_hold_minutes: float = 60

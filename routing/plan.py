@@ -15,6 +15,12 @@ mentions the people at work now take now, and which wait for someone later or fo
 the duals of the budget rows are the prices of a minute of each person's time, which decide
 the mentions that arrive between epochs and cannot wait for the next one (Devanur and Hayes
 2009, re-solved). Per mention the plan is a lookup; the work is per epoch.
+
+A waiting mention the plan gives to someone at work now is still held when its last chance is
+more than ``hold_slack`` away and that person is at work when the next plan is made: their
+time stays open for what arrives meanwhile (a forecast is least sure about the hours just
+ahead, and on a first day it knows only the hours seen so far), and the next plan, knowing
+more, gives it again or gives their time to something worth more.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class DayPlan:
         min_history: timedelta = timedelta(hours=1),
         forecast_discount: float = 0.05,
         level_window: timedelta = timedelta(hours=3),
+        hold_slack: timedelta = timedelta(hours=1),
     ) -> None:
         self.catalogue = catalogue
         self.ledger = ledger
@@ -72,6 +79,8 @@ class DayPlan:
         self._options = options
         self._min_history = min_history.total_seconds()
         self._level_window = level_window.total_seconds()
+        self._hold_slack = hold_slack.total_seconds()
+        self._people = {e.id: e for e in catalogue.roster}
         # arrivals remembered for the forecast: when (POSIX) and their (need, urgency) number
         self._seen_at: deque[float] = deque()
         self._seen_kind: deque[int] = deque()
@@ -173,10 +182,27 @@ class DayPlan:
             self._prices, self._picks = {}, []
             return
         shifts = Shifts(now, self._horizon, self._book)
-        self._prices, self._picks = solve_plan(
+        self._prices, picks = solve_plan(
             items, shifts, self.catalogue, self.ledger, self._options, self._discount,
             self._timetable,
         )  # fmt: skip
+        self._picks = self._due_now(picks, shifts)
+
+    def _due_now(self, picks: list[tuple[str, str]], shifts: Shifts) -> list[tuple[str, str]]:
+        """The picks not held for the next plan: those whose last chance is within
+        ``hold_slack``, or whose person is no longer at work when the next plan is made."""
+        if self._hold_slack <= 0:
+            return picks
+        soon = shifts.ts + self._hold_slack
+        following = self._span[1]  # when the next plan is made
+        due = []
+        for mention_id, employee_id in picks:
+            if self.backlog.last_chance_at(mention_id) > soon:
+                spans = shifts.spans(self._people[employee_id])
+                if spans and spans[0][0] <= shifts.ts < following < spans[0][1]:
+                    continue  # at work now and still then: the next plan decides
+            due.append((mention_id, employee_id))
+        return due
 
     def _forget(self, ts: float) -> None:
         """Drop the arrivals no forecast at ``ts`` or later looks at."""

@@ -56,7 +56,10 @@ class Router(Passage, FeedbackFlow, Recovery):
         self._own_handles = {h.lower() for e in self.roster for h in e.accounts.values()}
         self._catalogue = Catalogue(self.roster, taxonomy, options.escalation_lead)
         self._backlog = Backlog()
-        self.plan = DayPlan(self._catalogue, self.ledger, self._backlog)
+        self.plan = DayPlan(
+            self._catalogue, self.ledger, self._backlog,
+            hold_slack=timedelta(minutes=options.plan_hold_minutes),
+        )  # fmt: skip
         self.plan.share_stamps(self._stamps)
         self.policy: Policy = make_policy(options.policy, self.roster, self.plan)
         self._duty = DutyRoster(self._stamps)

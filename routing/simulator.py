@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from statistics import median
 from typing import Any
 
 from routing.decisions import Decision
@@ -72,6 +73,7 @@ class Report:
         by_id = {e.id: e for e in roster}
         used: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
         per_urgency = {u.value: {"mentions": 0, "within_sla": 0} for u in Urgency}
+        waits: dict[str, list[float]] = {u.value: [] for u in Urgency}
         counts = {"assigned": 0, "backlogged": 0, "escalated": 0, "rejected": 0}
         value = 0.0
         days: set[date] = set()
@@ -86,6 +88,8 @@ class Report:
                     outcome.estimated_minutes
                 )
                 urgency["within_sla"] += outcome.assigned_at <= outcome.due_at
+                waited = outcome.assigned_at - outcome.created_at
+                waits[outcome.urgency.value].append(waited.total_seconds() / 60)
                 value += outcome.score
         employees = {}
         shares = []
@@ -121,6 +125,10 @@ class Report:
                 **counts,
                 "sla_attainment": sla,
                 "sla_attainment_overall": round(met / len(final), 4) if final else None,
+                # how long an answered mention waited for its assignment, median per urgency
+                "minutes_to_assignment": {
+                    u: round(median(v), 1) if v else None for u, v in waits.items()
+                },
                 "sla_attainment_weighted": (
                     round(weighted_met / weighted_total, 4) if weighted_total else None
                 ),

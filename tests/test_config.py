@@ -86,6 +86,16 @@ def test_settings_file_and_environment_overrides(
     assert settings.metrics.port == 9100
 
 
+def test_routing_settings_reach_the_router(tmp_path: Path) -> None:
+    from workers.app import router_options
+
+    path = write(tmp_path, "s.yaml", "routing:\n  plan_hold_minutes: 0\n  max_declines: 3\n")
+    options = router_options(load_settings(path))
+    assert (options.plan_hold_minutes, options.max_declines) == (0, 3)
+    with pytest.raises(ConfigError, match=r"routing.plan_hold_minutes"):
+        load_settings(write(tmp_path, "s2.yaml", "routing:\n  plan_hold_minutes: -5\n"))
+
+
 def test_unknown_or_invalid_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"s.yaml: queue.urll: Extra inputs"):
         load_settings(write(tmp_path, "s.yaml", "queue:\n  urll: embedded:q.db\n"))

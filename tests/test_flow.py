@@ -57,7 +57,8 @@ def test_an_assignment_is_timed_from_created_at_and_from_arrival() -> None:
 def test_a_waiting_mention_ages_in_the_backlog_until_someone_starts() -> None:
     metrics = Metrics(CollectorRegistry())
     meter = FlowMeter(metrics)
-    router = Router([employee(hours="mon-sun 10:00-11:00")], make_taxonomy())  # T0 is 09:00
+    # T0 is 09:00; a half-hour shift, so the plan of 10:00 is the last one she is at work for
+    router = Router([employee(hours="mon-sun 10:00-10:30")], make_taxonomy())
 
     # Given a mention that must wait an hour for the only employee's shift
     (waiting,) = route(router, meter, "m1", 0)
@@ -103,7 +104,7 @@ def test_sla_breaches_count_late_assignments_and_escalations_past_the_deadline()
 
 def test_a_rebuilt_meter_remembers_when_waiting_mentions_arrived() -> None:
     metrics = Metrics(CollectorRegistry())
-    router = Router([employee(hours="mon-sun 10:00-11:00")], make_taxonomy())
+    router = Router([employee(hours="mon-sun 10:00-10:30")], make_taxonomy())
     log: list[Decision] = route(router, FlowMeter(Metrics(CollectorRegistry())), "m1", 0)
 
     # Given a fresh meter that read the decision log (the router restarted)

@@ -74,6 +74,39 @@ def test_minutes_are_kept_for_the_critical_mentions_expected_later() -> None:
     assert last.outcome.mention_id == "c1"
 
 
+def test_a_planned_mention_that_can_wait_is_held_while_its_person_is_at_work_next_plan() -> None:
+    # Given a person at work all day with budget for both, a low mention waiting (last chance
+    # in about 21.6 hours) and a high one (in 54 minutes)
+    anna = employee("anna", budget_minutes_per_day=60)
+    plan, backlog, _, catalogue = plan_for([anna])
+    wait(backlog, catalogue, "low", Urgency.LOW, T0)
+    wait(backlog, catalogue, "high", Urgency.HIGH, T0)
+    # When the epoch's plan is solved
+    plan.solve(T0)
+    # Then she takes the high one now; the low one waits for a later plan, which knows more
+    assert plan.picks() == [("high", "anna")]
+
+
+def test_nothing_is_held_when_its_person_is_gone_by_the_next_plan() -> None:
+    # Given a person whose shift ends with this epoch, and a low mention waiting
+    anna = employee("anna", hours="mon-sun 09:00-09:30")
+    plan, backlog, _, catalogue = plan_for([anna])
+    wait(backlog, catalogue, "low", Urgency.LOW, T0)
+    # When the epoch's plan is solved, she takes it now: no later plan has her
+    plan.solve(T0)
+    assert plan.picks() == [("low", "anna")]
+
+
+def test_holding_can_be_turned_off() -> None:
+    anna = employee("anna")
+    catalogue = Catalogue((anna,), TAXONOMY, 0.1)
+    backlog = Backlog()
+    plan = DayPlan(catalogue, BudgetLedger([anna]), backlog, hold_slack=timedelta(0))
+    wait(backlog, catalogue, "low", Urgency.LOW, T0)
+    plan.solve(T0)
+    assert plan.picks() == [("low", "anna")]
+
+
 def test_the_same_state_gives_the_same_plan() -> None:
     # Given two identical planners with the same waiting mentions
     people = [employee(f"e{i}", budget_minutes_per_day=10 + 5 * i) for i in range(4)]

@@ -101,7 +101,9 @@ def test_backlog_is_assigned_when_the_budget_resets_at_local_midnight(
 
 
 def test_backlog_is_assigned_when_working_hours_begin(taxonomy: Taxonomy) -> None:
-    router = Router([employee("anna", hours="mon-fri 09:00-17:00")], taxonomy)
+    # (a half-hour shift: the plan of 09:00 is the last she is at work for, so nothing waits
+    # for a later plan; test_adaptive_holds_a_mention_that_can_wait_for_the_next_plan)
+    router = Router([employee("anna", hours="mon-fri 09:00-09:30")], taxonomy)
     early = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     [waiting] = outcomes(router, ("m1", early, "billing", Urgency.NORMAL))
     assert isinstance(waiting, NotAssigned)
@@ -114,7 +116,7 @@ def test_backlog_is_assigned_when_working_hours_begin(taxonomy: Taxonomy) -> Non
 def test_backlog_drains_most_urgent_deadline_first(taxonomy: Taxonomy) -> None:
     # Given room for just one billing mention at 09:00, and two waiting since 07:00
     router = Router(
-        [employee("anna", hours="mon-fri 09:00-17:00", budget_minutes_per_day=10)], taxonomy
+        [employee("anna", hours="mon-fri 09:00-09:30", budget_minutes_per_day=10)], taxonomy
     )
     early = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
     outcomes(

@@ -46,9 +46,12 @@ def test_stickiness_ends_after_its_window(taxonomy: Taxonomy) -> None:
     router.decline("m1", "anna", "busy", T0)
     later = T0 + minutes(60)
     decisions = router.route(
-        mention("m2", later, conversation_id="c1"), classification("m2"), later
+        mention("m2", later, conversation_id="c1"),
+        classification("m2", urgency=Urgency.HIGH),
+        later,
     )
-    # an hour of traffic seen: it waits for the next plan, an epoch later
+    # an hour of traffic seen: it waits for the next plan, an epoch later, which gives it
+    # (its last chance is then within the hour)
     decisions += router.tick(later + router.plan.epoch)
     assert assigned_to(decisions, "m2") == "anna"
 
@@ -150,8 +153,11 @@ def test_adaptive_waits_for_a_better_expert_who_starts_within_the_sla(taxonomy: 
     [waiting] = router.route(mention(), classification(urgency=Urgency.NORMAL), T0)
     assert isinstance(waiting.outcome, NotAssigned)
     assert waiting.outcome.status == "backlogged"
-    # Then it goes to the expert when the expert's hours begin
-    decisions = router.tick(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    # Then it goes to the expert: not to the junior before her hours begin, and not before
+    # the last hour before its last chance (12:36), since she is at work for every plan
+    decisions = router.tick(datetime(2026, 3, 2, 11, 59, tzinfo=UTC))
+    assert assigned_to(decisions, "m1") is None
+    decisions = router.tick(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     assert assigned_to(decisions, "m1") == "expert"
 
 
@@ -167,10 +173,13 @@ def test_adaptive_holds_a_mention_that_can_wait_for_the_next_plan(taxonomy: Taxo
     assert isinstance(waiting.outcome, NotAssigned)
     assert waiting.audit is not None
     assert "held for the plan of 2026-03-02T10:30:00" in waiting.audit.note
-    # And the plan of 10:30 gives it to her, not before
-    assert router.tick(datetime(2026, 3, 2, 10, 29, tzinfo=UTC)) == []
-    decisions = router.tick(datetime(2026, 3, 2, 10, 30, tzinfo=UTC))
-    assert assigned_to(decisions, "m1") == "anna"
+    # And the plans keep it while it can wait and she is at work for the next one; the end of
+    # her shift (its last 45 minutes, when budget left would go unused) gives it to her
+    assert router.tick(datetime(2026, 3, 2, 16, 14, tzinfo=UTC)) == []
+    [given] = router.tick(datetime(2026, 3, 2, 16, 15, tzinfo=UTC))
+    assert assigned_to([given], "m1") == "anna"
+    assert given.audit is not None
+    assert "the end of a shift" in given.audit.note
 
 
 def test_adaptive_paces_who_has_spent_their_day_early(taxonomy: Taxonomy) -> None:

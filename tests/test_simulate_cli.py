@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
 
 from connectors.codec import decode_outcome
+from routing.models import Assignment
 from tests.streams import write_config, write_stream
 from workers.cli import main
 
@@ -48,6 +50,15 @@ def test_simulate_prints_the_report_and_writes_outcomes(
     # And the outcome file is in the replay --out format
     outcomes = [decode_outcome(line) for line in out.read_bytes().splitlines()]
     assert {o.mention_id for o in outcomes} == {f"x:{1_000_000 + i}" for i in range(300)}
+    # And the median wait per urgency is that of the assignments written out
+    final = {o.mention_id: o for o in outcomes}.values()
+    for urgency, reported in report["minutes_to_assignment"].items():
+        waits = [
+            (o.assigned_at - o.created_at).total_seconds() / 60
+            for o in final
+            if isinstance(o, Assignment) and o.urgency.value == urgency
+        ]
+        assert reported == (round(statistics.median(waits), 1) if waits else None)
 
 
 def test_explain_tells_why_after_a_replay(

@@ -48,6 +48,7 @@ def router_options(settings: Settings, *, policy: str | None = None) -> RouterOp
         stickiness_minutes=routing.stickiness_minutes,
         accept_timeout_minutes=routing.accept_timeout_minutes,
         max_declines=routing.max_declines,
+        plan_hold_minutes=routing.plan_hold_minutes,
     )
 
 
