@@ -7,7 +7,8 @@ solves one linear program (HiGHS) over
   anyone who can take it and is at work at some moment before its last chance;
 - the mentions expected in the ``horizon`` ahead: the same hours of the previous day once a
   day of traffic has been seen, scaled by the level of the last three hours against the same
-  hours of the previous day; before that the traffic seen so far repeated at its rate;
+  hours of the previous day; before that the traffic of the last three hours (all of it seen,
+  if less) repeated at its rate;
 
 against each person's budget per local day (today's remaining minutes, later days pro rata
 for the part of their working time inside the horizon). The primal plan says which waiting
@@ -285,10 +286,14 @@ class DayPlan:
         if ts - self._first >= _DAY:  # a whole day seen: the same hours of yesterday
             shifts = [(_DAY, ts - _DAY, ts - _DAY + self._horizon)]
             scale = self._level(ts, at)
-        else:  # the traffic seen so far, repeated at its rate
+        else:  # the traffic of the last hours, repeated at its rate
             span = ts - self._first
+            if self._level_window > 0:
+                # A first day's traffic grows into its busy hours: a night's rate would
+                # leave the plan sure of time it does not have.
+                span = min(span, self._level_window)
             repeats = int(self._horizon // span) + 1
-            shifts = [(k * span, self._first, ts) for k in range(1, repeats + 1)]
+            shifts = [(k * span, ts - span, ts) for k in range(1, repeats + 1)]
         kinds, index, count = self._counts(ts, shifts, at, kind)
         middles = ts + (index + 0.5) * self._slot
         for _, urgency in list(self._kinds)[len(self._windows) :]:

@@ -178,3 +178,21 @@ def test_yesterdays_traffic_is_scaled_by_the_level_of_the_last_hours() -> None:
     assert busier == pytest.approx(4.0 * 19 / 13)
     assert flood == 8.0
     assert quiet == pytest.approx(4.0 * 10 / 13)
+
+
+def test_before_a_whole_day_the_plan_expects_the_rate_of_the_last_hours() -> None:
+    # Given a first day: one mention an hour through the night, then twelve an hour from
+    # 06:00 to 09:00 (T0)
+    plan, _, _, catalogue = plan_for([employee("anna")])
+    need = catalogue.need(mention("m", T0), classification("m"))
+    midnight = T0 - timedelta(hours=9)
+    for hour in range(6):
+        plan.observe(midnight + timedelta(hours=hour, minutes=30), need, Urgency.NORMAL)
+    for k in range(36):
+        plan.observe(T0 - timedelta(hours=3) + timedelta(minutes=5 * k), need, Urgency.NORMAL)
+    # When it plans at 09:00
+    expected = plan._forecast_items(T0.timestamp())
+    hour = (T0 + timedelta(hours=1)).timestamp()
+    # Then it expects the last three hours' twelve an hour, not the night's average of 4.7
+    assert sum(expected.mentions[expected.start < hour].tolist()) == 12.0
+    assert sum(expected.mentions.tolist()) == 12 * 24

@@ -164,8 +164,8 @@ def plain_expected_items(plan: DayPlan, ts: float) -> list[Item]:
         shifts = [(86_400.0, ts - 86_400.0, ts - 86_400.0 + horizon)]
         scale = plan._level(ts, np.array(plan._seen_at))
     else:
-        span = ts - plan._first
-        shifts = [(k * span, plan._first, ts) for k in range(1, int(horizon // span) + 2)]
+        span = min(ts - plan._first, plan._level_window)  # the last hours seen, at most
+        shifts = [(k * span, ts - span, ts) for k in range(1, int(horizon // span) + 2)]
     counts: dict[tuple[int, int], int] = {}
     for shift, since, until in shifts:
         for at, kind in zip(plan._seen_at, plan._seen_kind, strict=True):
