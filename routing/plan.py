@@ -63,6 +63,8 @@ class DayPlan:
         horizon: timedelta = timedelta(hours=24),
         slot: timedelta = timedelta(hours=1),
         group: timedelta = timedelta(minutes=5),
+        far_group: timedelta = timedelta(hours=1),
+        near: timedelta = timedelta(hours=2),
         options: int = 8,
         min_history: timedelta = timedelta(hours=1),
         forecast_discount: float = 0.05,
@@ -76,6 +78,8 @@ class DayPlan:
         self._horizon = min(horizon, timedelta(days=1)).total_seconds()
         self._slot = slot.total_seconds()
         self._group = group.total_seconds()
+        self._far_group = far_group.total_seconds()
+        self._near = near.total_seconds()
         self._discount = forecast_discount
         self._options = options
         self._min_history = min_history.total_seconds()
@@ -257,8 +261,12 @@ class DayPlan:
         return w, group
 
     def _grouped(self, ts: float, ids: list[str], last: np.ndarray, group: np.ndarray) -> Items:
-        """Mentions by (group, end of their window), in the order first met."""
-        end = np.maximum(ts + (last - ts) // self._group * self._group, ts)
+        """Mentions by (group, end of their window), in the order first met. Windows are cut
+        to ``group`` while their last chance is ``near``, to ``far_group`` beyond (a window
+        of many hours loses little by an hour less, and the program a column per group)."""
+        ahead = last - ts
+        step = np.where(ahead > self._near, self._far_group, self._group)
+        end = np.maximum(ts + ahead // step * step, ts)
         found: dict[tuple[int, float], list[tuple[float, str]]] = {}
         for number, ends, at, mention_id in zip(
             group.tolist(), end.tolist(), last.tolist(), ids, strict=True

@@ -196,3 +196,19 @@ def test_before_a_whole_day_the_plan_expects_the_rate_of_the_last_hours() -> Non
     # Then it expects the last three hours' twelve an hour, not the night's average of 4.7
     assert sum(expected.mentions[expected.start < hour].tolist()) == 12.0
     assert sum(expected.mentions.tolist()) == 12 * 24
+
+
+def test_far_last_chances_are_grouped_by_the_hour_near_ones_by_five_minutes() -> None:
+    # Given two low mentions (last chance in about 21.6 hours) and two high ones (in 54
+    # minutes), each pair arriving 20 minutes apart
+    plan, backlog, _, catalogue = plan_for([employee("anna")])
+    for name, urgency in (("low", Urgency.LOW), ("high", Urgency.HIGH)):
+        wait(backlog, catalogue, f"{name}1", urgency, T0 - timedelta(minutes=20))
+        wait(backlog, catalogue, f"{name}2", urgency, T0)
+    # When the plan groups the backlog at 09:00
+    items = plan._waiting_items(T0.timestamp())
+    # Then the low ones share a group (their windows cut to the hour); the high ones do not
+    assert sorted(items.ids) == [("high1",), ("high2",), ("low1", "low2")]
+    # And no group's window ends after any of its mentions' last chance
+    for end, ids in zip(items.end.tolist(), items.ids, strict=True):
+        assert end <= min(backlog.last_chance_at(i) for i in ids)

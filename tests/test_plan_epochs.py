@@ -109,7 +109,8 @@ def plain_waiting_items(plan: DayPlan, ts: float) -> list[Item]:
     groups: dict[tuple[Need, Urgency, float, frozenset[str]], list[tuple[float, str]]] = {}
     for w in plan.backlog.values():
         last = plan.backlog.last_chance_at(w.mention.id)
-        slot = ts + (last - ts) // plan._group * plan._group
+        step = plan._group if last - ts <= plan._near else plan._far_group  # an hour when far
+        slot = ts + (last - ts) // step * step
         key = (w.need, w.classification.urgency, max(slot, ts), w.excluded)
         groups.setdefault(key, []).append((last, w.mention.id))
     return [
