@@ -131,6 +131,10 @@ def scenario_report(
         rows[policy] = report
     for row in rows.values():
         row["value_vs_optimal"] = round(row["total_value"] / best.value, 4) if best.value else None
+        row["waits"] = "/".join(
+            "-" if minutes is None else f"{minutes:.0f}"
+            for minutes in row["minutes_to_assignment"].values()
+        )
     return rows
 
 
@@ -244,6 +248,7 @@ COLUMNS = (
     ("weighted", "sla_attainment_weighted", "{:>8.1%}"),
     ("overruns", "budget_overruns", "{:>8}"),
     ("gini", "fairness_gini", "{:>6.3f}"),
+    ("minutes l/n/h/c", "waits", "{:>15}"),
 )
 
 
