@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from routing.assignments import AssignmentBook, Open
-from routing.backlog import Backlog, Waiting
-from routing.catalogue import Catalogue
+from routing.assignments import Open
+from routing.backlog import Waiting
 from routing.decisions import Audit, Decision, Feedback
-from routing.eligibility import Need
-from routing.models import Classification, Employee, Mention
-from routing.options import RouterOptions
+from routing.parts import RouterParts
 
 
-class FeedbackFlow:
+class FeedbackFlow(RouterParts):
     """The router's answers to feedback, mixed into ``Router``.
 
     A mixin, not a collaborator: a decline or a timeout re-enters the router's own decision
     flow (let time pass, offer the mention again, escalate, drain the backlog).
     """
-
-    if TYPE_CHECKING:  # provided by Router
-        _book: AssignmentBook
-        _catalogue: Catalogue
-        options: RouterOptions
-        _backlog: Backlog
-        _by_id: dict[str, Employee]
-        _clock: datetime | None
-
-        def tick(self, now: datetime) -> list[Decision]: ...
-        def _arrive(self, waiting: Waiting, now: datetime) -> Decision: ...
-        def _drain(self, now: datetime) -> list[Decision]: ...
-        def _assign(
-            self,
-            employee: Employee,
-            waiting: Waiting,
-            now: datetime,
-            audit: Audit,
-            by_hand: bool = False,
-        ) -> Decision: ...
-        def _escalate(
-            self,
-            mention: Mention,
-            classification: Classification,
-            need: Need,
-            now: datetime,
-            reason: str,
-        ) -> Decision: ...
 
     def accept(self, mention_id: str, employee_id: str, now: datetime) -> list[Decision]:
         """The employee accepted the assignment: it is no longer taken back on a timeout."""

@@ -4,79 +4,20 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from routing.audits import AuditBook
-from routing.backlog import Backlog, Waiting
-from routing.decisions import Audit, Decision
-from routing.eligibility import DutyRoster, Need, availability_gap
-from routing.ledger import BudgetLedger
-from routing.models import Classification, Employee, Mention, Taxonomy
-from routing.plan import PLANNED, DayPlan
-from routing.stamps import Stamps
-from routing.winddown import NOTE, WindDown
+from routing.decisions import Decision
+from routing.eligibility import availability_gap
+from routing.parts import RouterParts
+from routing.plan import PLANNED
+from routing.winddown import NOTE
 
 
-class Passage:
+class Passage(RouterParts):
     """``tick`` and the events it visits, mixed into ``Router``.
 
     A mixin, not a collaborator: each event (a new plan, a last chance, a shift's end, someone
     coming to work) decides waiting mentions with the router's own offer, audit and books.
     """
-
-    if TYPE_CHECKING:  # provided by Router
-        _stamps: Stamps
-        _clock: datetime | None
-        _clock_ts: tuple[datetime | None, float]
-        _events: tuple[datetime | None, datetime | None, float]
-        _next_capacity: datetime | None
-        _next_plan: datetime | None
-        _timeouts: bool
-        _backlog: Backlog
-        _winding_down: frozenset[str]
-        _wind_down_picks: WindDown
-        _auditor: AuditBook
-        _by_id: dict[str, Employee]
-        _duty: DutyRoster
-        taxonomy: Taxonomy
-        ledger: BudgetLedger
-        plan: DayPlan
-
-        def _timeouts_until(self, now: datetime) -> list[Decision]: ...
-        def _prune(self, now: datetime) -> None: ...
-        def _capacity_event_after(self, now: datetime) -> datetime: ...
-        def _offer(
-            self,
-            waiting: Waiting,
-            now: datetime,
-            *,
-            arriving: bool = False,
-            last_chance: bool = False,
-            quiet: bool = False,
-            known: tuple[tuple[Employee, ...], datetime, float] | None = None,
-        ) -> Decision | None: ...
-        def _nobody_available(
-            self, waiting: Waiting, now: datetime, nobody: set[tuple[str, str, str, float]]
-        ) -> bool: ...
-        def _escalate(
-            self,
-            mention: Mention,
-            classification: Classification,
-            need: Need,
-            now: datetime,
-            reason: str,
-        ) -> Decision: ...
-        def _sticky_choice(
-            self, mention: Mention, need: Need, now: datetime, excluded: frozenset[str]
-        ) -> tuple[Employee | None, str]: ...
-        def _assign(
-            self,
-            employee: Employee,
-            waiting: Waiting,
-            now: datetime,
-            audit: Audit,
-            by_hand: bool = False,
-        ) -> Decision: ...
 
     def tick(self, now: datetime) -> list[Decision]:
         """Let time pass up to ``now``: timeouts, capacity freeing up, last chances, escalations.

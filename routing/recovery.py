@@ -4,39 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from routing.assignments import AssignmentBook
-from routing.backlog import Backlog, Waiting
-from routing.catalogue import Catalogue
+from routing.backlog import Waiting
 from routing.decisions import Decision
-from routing.learning import PriceTutor
-from routing.ledger import BudgetLedger
 from routing.models import Assignment, NotAssigned
-from routing.plan import DayPlan
+from routing.parts import RouterParts
 
 
-class Recovery:
+class Recovery(RouterParts):
     """``apply`` and ``rebuild``, mixed into ``Router``.
 
     A mixin, not a collaborator: folding a logged decision back touches every part of the
     router's state (clock, capacity events, backlog, ledger, book, price learner) at once.
     """
-
-    if TYPE_CHECKING:  # provided by Router
-        _book: AssignmentBook
-        _catalogue: Catalogue
-        ledger: BudgetLedger
-        _backlog: Backlog
-        _clock: datetime | None
-        _decided: dict[str, datetime]
-        _tutor: PriceTutor
-        _next_capacity: datetime | None
-        _next_plan: datetime | None
-        plan: DayPlan
-
-        def _enqueue(self, waiting: Waiting) -> None: ...
-        def _capacity_event_after(self, now: datetime) -> datetime: ...
 
     def apply(self, decision: Decision) -> None:
         """Fold a previously logged decision into the state, without deciding anything."""
