@@ -1,14 +1,17 @@
 """Routing report: every policy against the offline optimum on real airline-tweet traffic.
 
     python -m benchmarks.routing [--days 2] [--first-day 2015-02-17] [--quick]
-                                 [--only value|decision-time]
+                                 [--only value|decision-time] [--plan NAME=VALUE ...]
 
 Scenarios: the airline tweets (../shared/data) with their recorded labels, a roster of 40
 people with mixed skills, hours (four US time zones) and budgets, at three staffing levels
 (total daily budget 0.3x, 1x and 3x the minutes the traffic asks for). Urgency comes from the
 recorded labels: negative tweets about cancelled flights or lost luggage are critical, late
 flights, damaged luggage and booking problems high, other complaints normal, the rest low.
-Each policy routes the same stream; `optimal` is the best assignment with hindsight (MILP).
+Each policy routes the same stream; `optimal` is the best assignment with hindsight (MILP);
+`foresight` is the adaptive policy with its plan told the traffic ahead instead of forecasting
+it (for comparison only: the part of adaptive's distance to the optimum that is not the
+forecast's).
 Also: decision time per mention with rosters of 1,000 and 10,000 employees (median).
 """
 
@@ -38,6 +41,7 @@ from routing.models import (  # noqa: E402
     Urgency,
 )
 from routing.optimal import optimal  # noqa: E402
+from routing.plan import DayPlan  # noqa: E402
 from routing.policies import POLICIES  # noqa: E402
 from routing.router import Router, RouterOptions  # noqa: E402
 from routing.simulator import Report, final_outcomes, simulate  # noqa: E402
@@ -123,12 +127,17 @@ def scenario_report(
         "optimal": Report.of(best.outcomes, people, "optimal", TAXONOMY).data
         | {"upper_bound": round(best.upper_bound, 4), "proven_optimal": best.proven_optimal}
     }
-    for policy in POLICIES:
+    # ``foresight``: adaptive with its plan told the traffic ahead instead of forecasting it
+    # (for comparison only): what is left between it and the optimum is not the forecast's.
+    runs = [(policy, policy, False) for policy in POLICIES] + [("foresight", "adaptive", True)]
+    for row_name, policy, foresight in runs:
         started = time.perf_counter()
-        decisions = simulate(items, people, TAXONOMY, RouterOptions(policy=policy))
+        decisions = simulate(
+            items, people, TAXONOMY, RouterOptions(policy=policy), foresight=foresight
+        )
         report = Report.of(final_outcomes(decisions).values(), people, policy, TAXONOMY).data
         report["seconds"] = round(time.perf_counter() - started, 2)
-        rows[policy] = report
+        rows[row_name] = report
     for row in rows.values():
         row["value_vs_optimal"] = round(row["total_value"] / best.value, 4) if best.value else None
         row["waits"] = "/".join(
@@ -197,7 +206,17 @@ def main() -> None:
         choices=("value", "decision-time"),
         help="run one part: the policies against the optimum, or the decision time",
     )
+    parser.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a study of the day plan's parameters: run adaptive (and foresight) with "
+        "DayPlan's NAME (epoch, options, forecast_discount, ...; durations in minutes) set "
+        "to VALUE; repeatable; the results go to a file of their own",
+    )
     args = parser.parse_args()
+    study = [plan_parameter(setting) for setting in args.plan]
     if not AIRLINE.exists():
         sys.exit(f"the routing report needs {AIRLINE} (the public datasets beside the repository)")
     out = REPO / "benchmarks" / "results"
@@ -229,7 +248,29 @@ def main() -> None:
     if args.only != "value":
         report["decision_microseconds_median"] = report_decision_time(args.quick)
     name = "routing.json" if args.first_day is None else f"routing-{first}.json"
+    if study:
+        report["plan"] = args.plan
+        name = name.replace(".json", "-plan-" + "-".join(sorted(args.plan)) + ".json")
     (out / name).write_text(json.dumps(report, indent=2))
+
+
+def plan_parameter(setting: str) -> str:
+    """Set one of ``DayPlan``'s keyword defaults (``NAME=VALUE``) for this run."""
+    name, _, value = setting.partition("=")
+    defaults = DayPlan.__init__.__kwdefaults__ or {}
+    if name not in defaults:
+        sys.exit(f"--plan {setting}: DayPlan has no parameter {name!r} ({', '.join(defaults)})")
+    current = defaults[name]
+    try:
+        defaults[name] = (
+            timedelta(minutes=float(value))
+            if isinstance(current, timedelta)
+            else type(current)(value)
+        )
+    except ValueError:
+        wanted = "minutes" if isinstance(current, timedelta) else type(current).__name__
+        sys.exit(f"--plan {setting}: {value!r} is not a number ({wanted})")
+    return setting
 
 
 def report_decision_time(quick: bool) -> dict[str, Any]:

@@ -27,7 +27,7 @@ more, gives it again or gives their time to something worth more.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
@@ -106,6 +106,7 @@ class DayPlan:
         # the arrivals remembered, as arrays: only those new since the last epoch converted
         self._arrived = (np.empty(0), np.empty(0, dtype=np.int64))
         self._dropped = 0  # arrivals forgotten since
+        self._foreseen: tuple[np.ndarray, np.ndarray] | None = None  # ``foresee``
 
     # POSIX timestamps of the moments asked about per decision: the router shares its Stamps
     # (``share_stamps``), which work each moment out once; alone, the plan asks the datetime.
@@ -131,9 +132,23 @@ class DayPlan:
         if self._first is None:
             self._first = ts
 
+    def foresee(self, arrivals: Iterable[tuple[datetime, Need, Urgency]]) -> None:
+        """For comparison only: plan with the traffic that will come, ``arrivals`` at their
+        moments, instead of a forecast from the traffic seen so far. What a plan told the
+        future achieves, against the same plan forecasting, is how much of its distance to
+        the hindsight optimum is the forecast's (the routing report's ``foresight`` row)."""
+        at: list[float] = []
+        kinds: list[int] = []
+        for moment, need, urgency in sorted(arrivals, key=lambda arrival: arrival[0]):
+            at.append(moment.timestamp())
+            kinds.append(self._kinds.setdefault((need, urgency), len(self._kinds)))
+        self._foreseen = (np.array(at, dtype=float), np.array(kinds, dtype=np.int64))
+
     def forecasting(self, now: datetime) -> bool:
         """Whether enough traffic has been seen to plan with (before that, no mention waits
-        for a plan)."""
+        for a plan); a plan told the traffic ahead (``foresee``) plans from the start."""
+        if self._foreseen is not None:
+            return True
         if self._first is None:
             return False
         moment = self._moment
@@ -287,6 +302,8 @@ class DayPlan:
 
     def _forecast_items(self, ts: float) -> Items:
         """The traffic expected in the horizon, counted per kind, urgency and slot."""
+        if self._foreseen is not None:
+            return self._foreseen_items(ts)
         if self._first is None or ts - self._first < self._min_history:
             return Items.empty(tuple(self._kinds))
         at, kind = self._arrivals()
@@ -304,11 +321,28 @@ class DayPlan:
             shifts = [(k * span, ts - span, ts) for k in range(1, repeats + 1)]
         kinds, index, count = self._counts(ts, shifts, at, kind)
         middles = ts + (index + 0.5) * self._slot
+        return self._expected(kinds, count * scale, middles)
+
+    def _expected(self, kinds: np.ndarray, count: np.ndarray, start: np.ndarray) -> Items:
+        """Expected traffic: ``count`` mentions of each kind from ``start``, each within its
+        urgency's window."""
         for _, urgency in list(self._kinds)[len(self._windows) :]:
             self._windows.append(self._window(urgency))
-        windows = np.array(self._windows)[kinds]
+        windows = np.array(self._windows)[kinds] if len(kinds) else np.empty(0)
         ids: list[tuple[str, ...]] = [()] * len(kinds)
-        return Items(tuple(self._kinds), kinds, count * scale, middles, middles + windows, ids, {})
+        return Items(tuple(self._kinds), kinds, count, start, start + windows, ids, {})
+
+    def _foreseen_items(self, ts: float) -> Items:
+        """The arrivals ``foresee`` was told of in the horizon after ``ts``, each at its
+        moment (those of one kind at the same moment counted together)."""
+        assert self._foreseen is not None
+        at, kind = self._foreseen
+        after, until = np.searchsorted(at, [ts, ts + self._horizon], side="right")
+        ahead = slice(after, until)
+        keys, count = np.unique(
+            np.stack([at[ahead], kind[ahead].astype(float)], axis=1), axis=0, return_counts=True
+        )
+        return self._expected(keys[:, 1].astype(np.int64), count.astype(float), keys[:, 0])
 
     def _arrivals(self) -> tuple[np.ndarray, np.ndarray]:
         """The remembered arrivals' times and kinds as arrays. Arrivals are only appended

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from routing.assignments import AssignmentBook
@@ -104,6 +104,17 @@ class Router(Passage, FeedbackFlow, Recovery):
 
     def is_decided(self, mention_id: str) -> bool:
         return mention_id in self._decided
+
+    def foresee(self, items: Iterable[tuple[Mention, Classification]]) -> None:
+        """For comparison only: the day plan (adaptive) plans with these mentions, as they
+        will arrive, instead of a forecast (``DayPlan.foresee``); those nobody on the roster
+        can take are left out, as the plan never sees them."""
+        arrivals = []
+        for mention, classification in items:
+            need, candidates, _, _ = self._catalogue.arrival(mention, classification)
+            if candidates:
+                arrivals.append((mention.created_at, need, classification.urgency))
+        self.plan.foresee(arrivals)
 
     # -- routing -------------------------------------------------------------------------
 

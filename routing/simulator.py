@@ -21,10 +21,17 @@ def simulate(
     roster: Sequence[Employee],
     taxonomy: Taxonomy,
     options: RouterOptions | None = None,
+    *,
+    foresight: bool = False,
 ) -> list[Decision]:
-    """Route ``items`` in order of creation, then let time run until every SLA has passed."""
+    """Route ``items`` in order of creation, then let time run until every SLA has passed.
+
+    ``foresight`` (for comparison only): the adaptive policy's plan is told the items ahead
+    instead of forecasting them (``Router.foresee``)."""
     router = Router(roster, taxonomy, options)
     ordered = sorted(items, key=lambda item: item[0].created_at)
+    if foresight:
+        router.foresee(ordered)
     decisions: list[Decision] = []
     for mention, classification in ordered:
         decisions += router.route(mention, classification, mention.created_at)

@@ -13,6 +13,7 @@ from routing.models import Assignment, Classification, Employee, Urgency
 from routing.plan import DayPlan
 from routing.planning import Shifts
 from routing.router import Router
+from routing.simulator import final_outcomes, simulate
 from tests.factories import T0, classification, employee, make_taxonomy, mention
 
 TAXONOMY = make_taxonomy()
@@ -212,3 +213,41 @@ def test_far_last_chances_are_grouped_by_the_hour_near_ones_by_five_minutes() ->
     # And no group's window ends after any of its mentions' last chance
     for end, ids in zip(items.end.tolist(), items.ids, strict=True):
         assert end <= min(backlog.last_chance_at(i) for i in ids)
+
+
+def test_a_plan_told_the_traffic_ahead_expects_exactly_it() -> None:
+    # Given a plan told of three mentions to come: two at 10:00, one the next day at 10:00
+    plan, _, _, catalogue = plan_for([employee("anna")])
+    need = catalogue.need(mention("m", T0), classification("m"))
+    ten = T0 + timedelta(hours=1)
+    plan.foresee(
+        [(ten, need, Urgency.HIGH), (ten, need, Urgency.HIGH), (ten + timedelta(days=1), need,
+         Urgency.HIGH)]
+    )  # fmt: skip
+    # When it plans at 09:00, with nothing seen yet
+    expected = plan._forecast_items(T0.timestamp())
+    # Then it plans at once, and expects the two at 10:00 (the third is past its horizon),
+    # each within the high urgency's window
+    assert plan.forecasting(T0)
+    assert expected.mentions.tolist() == [2.0]
+    assert expected.start.tolist() == [ten.timestamp()]
+    sla, lead = catalogue.sla(Urgency.HIGH)
+    assert expected.end.tolist() == [(ten + sla - lead).timestamp()]
+
+
+def test_a_router_told_the_traffic_ahead_keeps_time_for_the_critical_mention_to_come() -> None:
+    # Given a person at work all day with budget for one billing mention, a low mention at
+    # 09:00 and a critical one at 12:00, and no traffic seen before
+    anna = employee("anna", budget_minutes_per_day=10, hours="mon-sun 08:00-18:00")
+    noon = T0 + timedelta(hours=3)
+    items = [
+        (mention("low", T0), classification("low", urgency=Urgency.LOW)),
+        (mention("critical", noon), classification("critical", urgency=Urgency.CRITICAL)),
+    ]
+    # When the stream is simulated with and without the plan told of it in advance
+    told = final_outcomes(simulate(items, [anna], TAXONOMY, foresight=True))
+    forecast = final_outcomes(simulate(items, [anna], TAXONOMY))
+    # Then, told, she answers the critical one and the low one is escalated; forecasting
+    # from nothing, she takes the low one on arrival and the critical one finds her spent
+    assert (told["critical"].status, told["low"].status) == ("assigned", "escalated")
+    assert (forecast["low"].status, forecast["critical"].status) == ("assigned", "escalated")
