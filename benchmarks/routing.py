@@ -258,8 +258,12 @@ def plan_parameter(setting: str) -> str:
     """Set one of ``DayPlan``'s keyword defaults (``NAME=VALUE``) for this run."""
     name, _, value = setting.partition("=")
     defaults = DayPlan.__init__.__kwdefaults__ or {}
-    if name not in defaults:
-        sys.exit(f"--plan {setting}: DayPlan has no parameter {name!r} ({', '.join(defaults)})")
+    settable = [known for known in defaults if known != "hold_slack"]  # the router sets it
+    if name not in settable:
+        sys.exit(
+            f"--plan {setting}: not a day plan parameter this can set "
+            f"({', '.join(settable)}; the hold is routing.plan_hold_minutes)"
+        )
     current = defaults[name]
     try:
         defaults[name] = (
