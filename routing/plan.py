@@ -22,6 +22,10 @@ more than ``hold_slack`` away and that person is at work when the next plan is m
 time stays open for what arrives meanwhile (a forecast is least sure about the hours just
 ahead, and on a first day it knows only the hours seen so far), and the next plan, knowing
 more, gives it again or gives their time to something worth more.
+
+For comparison only, ``foresee`` replaces the forecast by the traffic that will come (the
+routing report's ``foresight`` row: how much of the distance to the hindsight optimum is the
+forecast's).
 """
 
 from __future__ import annotations
