@@ -75,3 +75,34 @@ def test_explain_tells_why_after_a_replay(
     assert "policy adaptive" in text
     assert "value" in text
     assert main(["explain", "x:nope", "--state", str(state)]) == 2
+
+
+def test_explain_says_a_mention_still_waiting_is_waiting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a replay that ends with mentions still waiting for someone
+    stream = write_stream(tmp_path / "stream.jsonl", 50)
+    roster, taxonomy = write_config(tmp_path)
+    state = tmp_path / "state"
+    out = tmp_path / "out.jsonl"
+    replay = ["replay", str(stream), "--use-labels", "--no-metrics", "--roster", str(roster),
+              "--taxonomy", str(taxonomy), "--state", str(state), "--out", str(out)]  # fmt: skip
+    assert main(replay) == 0
+    final = {o.mention_id: o for o in map(decode_outcome, out.read_bytes().splitlines())}
+    waiting = sorted(i for i, o in final.items() if o.status == "backlogged")
+    answered = sorted(i for i, o in final.items() if o.status == "assigned")
+    assert waiting
+    assert answered
+    capsys.readouterr()
+    # When a lead asks why one of them has no one yet
+    assert main(["explain", waiting[0], "--state", str(state)]) == 0
+    text = capsys.readouterr().out
+    # Then explain says it is still waiting, when it is due, and what happens next
+    assert (
+        "still waiting at the last decision logged: due " + final[waiting[0]].due_at.isoformat()
+        in text
+    )
+    assert "escalated at its last chance" in text
+    # And says nothing of the kind about an assigned one
+    assert main(["explain", answered[0], "--state", str(state)]) == 0
+    assert "still waiting" not in capsys.readouterr().out

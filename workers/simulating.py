@@ -97,6 +97,14 @@ def explain_command(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(data, sort_keys=True))
         else:
             print(_describe(data))
+    last = next((d.outcome for d in reversed(found) if d.outcome is not None), None)
+    if not args.json and last is not None and last.status == "backlogged":
+        # Waiting is not a decision: later offers that left it waiting wrote no record.
+        print(
+            f"still waiting at the last decision logged: due {last.due_at.isoformat()}; it is "
+            "offered again when someone's time frees up (with the adaptive policy, also at "
+            "each plan), and escalated at its last chance if nobody takes it"
+        )
     return 0
 
 
