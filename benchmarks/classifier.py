@@ -46,6 +46,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
+from benchmarks import one_core
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 DEMO = REPO / "config" / "demo"
@@ -555,8 +557,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     parser.add_argument("--markdown", type=Path, default=MARKDOWN, help=f"default {MARKDOWN}")
     args = parser.parse_args(argv)
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
+    core = one_core()
     started = time.perf_counter()
     report: dict[str, Any] = {
         "machine": f"{platform.machine()} {platform.processor() or platform.system()}, core {core}",

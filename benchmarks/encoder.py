@@ -46,6 +46,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.preprocessing import normalize as l2_rows
 from sklearn.svm import LinearSVC
 
+from benchmarks import one_core
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results" / "encoder.json"
 MARKDOWN = REPO / "benchmarks" / "ENCODER.md"
@@ -267,8 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"default {RESULTS}")
     parser.add_argument("--markdown", type=Path, default=MARKDOWN, help=f"default {MARKDOWN}")
     args = parser.parse_args(argv)
-    core = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
+    core = one_core()
     started = time.perf_counter()
     encoder = Encoder()
     report: dict[str, Any] = {"machine": f"core {core}", "encoder": encoder.name}

@@ -25,6 +25,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks import one_core
+
 if TYPE_CHECKING:
     from routing.models import Mention
     from routing.tagger import Tagger
@@ -96,18 +98,13 @@ def build_stream(path: Path, count: int) -> int:
     return written
 
 
-def _pin() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-
-
 def measure(stage: str, work: Path) -> dict[str, float]:
     """Run one stage in this process; returns its count, seconds, CPU seconds and peak RSS.
 
     Every stage runs with the collector settings a replay uses (``settled_heap``), so the
     stages alone and the whole replay pay the same for garbage collection.
     """
-    _pin()
+    one_core()
     from connectors.files import read_stream
     from routing.models import Mention
     from workers import app

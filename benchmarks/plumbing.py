@@ -11,7 +11,6 @@ microseconds per mention, with their ratio. Each pair is checked to give the sam
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks import one_core
 from benchmarks.pipeline import TAXONOMY, build_stream, roster
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    one_core()
     from connectors.files import read_stream
     from connectors.queues import EmbeddedQueue
     from routing.models import Employee, Mention, Taxonomy
