@@ -61,14 +61,21 @@ def test_simulate_prints_the_report_and_writes_outcomes(
         assert reported == (round(statistics.median(waits), 1) if waits else None)
 
 
+def replayed(tmp_path: Path) -> tuple[Path, Path]:
+    """A replay of 50 labeled mentions: its state directory and its outcome file."""
+    stream = write_stream(tmp_path / "stream.jsonl", 50)
+    roster, taxonomy = write_config(tmp_path)
+    state, out = tmp_path / "state", tmp_path / "out.jsonl"
+    replay = ["replay", str(stream), "--use-labels", "--no-metrics", "--roster", str(roster),
+              "--taxonomy", str(taxonomy), "--state", str(state), "--out", str(out)]  # fmt: skip
+    assert main(replay) == 0
+    return state, out
+
+
 def test_explain_tells_why_after_a_replay(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stream = write_stream(tmp_path / "stream.jsonl", 50)
-    roster, taxonomy = write_config(tmp_path)
-    state = tmp_path / "state"
-    assert main(["replay", str(stream), "--use-labels", "--no-metrics", "--roster", str(roster),
-                 "--taxonomy", str(taxonomy), "--state", str(state)]) == 0  # fmt: skip
+    state, _ = replayed(tmp_path)
     capsys.readouterr()
     assert main(["explain", "x:1000010", "--state", str(state)]) == 0
     text = capsys.readouterr().out
@@ -81,13 +88,7 @@ def test_explain_says_a_mention_still_waiting_is_waiting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a replay that ends with mentions still waiting for someone
-    stream = write_stream(tmp_path / "stream.jsonl", 50)
-    roster, taxonomy = write_config(tmp_path)
-    state = tmp_path / "state"
-    out = tmp_path / "out.jsonl"
-    replay = ["replay", str(stream), "--use-labels", "--no-metrics", "--roster", str(roster),
-              "--taxonomy", str(taxonomy), "--state", str(state), "--out", str(out)]  # fmt: skip
-    assert main(replay) == 0
+    state, out = replayed(tmp_path)
     final = {o.mention_id: o for o in map(decode_outcome, out.read_bytes().splitlines())}
     waiting = sorted(i for i, o in final.items() if o.status == "backlogged")
     answered = sorted(i for i, o in final.items() if o.status == "assigned")
