@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from routing.models import Assignment, NotAssigned, Taxonomy, Urgency
-from routing.optimal import optimal
+from routing.models import (
+    Assignment,
+    Classification,
+    Employee,
+    Mention,
+    NotAssigned,
+    Taxonomy,
+    Urgency,
+)
+from routing.optimal import optimal, relaxation
 from routing.policies import POLICIES, AdaptivePolicy
 from routing.router import Router, RouterOptions
 from routing.simulator import Report, final_outcomes, gini, simulate
@@ -233,11 +241,17 @@ def test_round_robin_rotates(taxonomy: Taxonomy) -> None:
     assert chosen == ["a", "b", "c", "a"]
 
 
-def test_optimal_beats_greedy_on_a_known_instance(taxonomy: Taxonomy) -> None:
-    # Given one expert with room for one billing answer, and a low then a critical mention
+def a_low_then_a_critical_for_one_expert(
+    budget_minutes: float,
+) -> tuple[list[Employee], list[tuple[Mention, Classification]]]:
+    """Anna, the only billing expert (billing answers take 10 minutes), with a morning's
+    budget of ``budget_minutes``; a low mention, then a critical one a minute later."""
     roster = [
         employee(
-            "anna", skills={"billing": 1.0}, budget_minutes_per_day=10, hours="mon 09:00-12:00"
+            "anna",
+            skills={"billing": 1.0},
+            budget_minutes_per_day=budget_minutes,
+            hours="mon 09:00-12:00",
         )
     ]
     items = [
@@ -245,12 +259,34 @@ def test_optimal_beats_greedy_on_a_known_instance(taxonomy: Taxonomy) -> None:
         (mention("crit", T0 + minutes(1), handle="@c"),
          classification("crit", urgency=Urgency.CRITICAL)),
     ]  # fmt: skip
+    return roster, items
+
+
+def test_optimal_beats_greedy_on_a_known_instance(taxonomy: Taxonomy) -> None:
+    # Given one expert with room for one billing answer, and a low then a critical mention
+    roster, items = a_low_then_a_critical_for_one_expert(budget_minutes=10)
     # Then greedy spends the budget on the first, the optimum keeps it for the critical one
     best = optimal(items, roster, taxonomy)
     assert best.value == 8.0
     assert best.proven_optimal
     greedy = simulate(items, roster, taxonomy, RouterOptions(policy="greedy"))
     assert Report.of(final_outcomes(greedy).values(), roster, "greedy").data["total_value"] == 1.0
+
+
+def test_the_relaxation_bounds_the_optimum_and_prices_the_marginal_minute(
+    taxonomy: Taxonomy,
+) -> None:
+    # Given one expert with room for one and a half billing answers, a low then a critical one
+    roster, items = a_low_then_a_critical_for_one_expert(budget_minutes=15)
+    # When the optimum's program is solved with fractions allowed
+    relaxed = relaxation(items, roster, taxonomy)
+    # Then it takes the critical one and half the low one, above the optimum's whole answers
+    taken = {relaxed.options[i].item: share for i, share in enumerate(relaxed.shares.tolist())}
+    assert taken == pytest.approx({0: 0.5, 1: 1.0})
+    assert relaxed.value == pytest.approx(8.5)
+    assert optimal(items, roster, taxonomy).value == 8.0
+    # and a minute of her day is worth what the half-taken low one earns a minute
+    assert relaxed.prices == pytest.approx({("anna", T0.date()): 0.1})
 
 
 def test_every_policy_reports_zero_overruns_on_a_busy_day(taxonomy: Taxonomy) -> None:
