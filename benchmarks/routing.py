@@ -2,6 +2,7 @@
 
     python -m benchmarks.routing [--days 2] [--first-day 2015-02-17] [--quick]
                                  [--only value|decision-time] [--plan NAME=VALUE ...]
+                                 [--router NAME=VALUE ...] [--optimal-seconds 300]
 
 Scenarios: the airline tweets (../shared/data) with their recorded labels, a roster of 40
 people with mixed skills, hours (four US time zones) and budgets, at three staffing levels
@@ -11,7 +12,10 @@ flights, damaged luggage and booking problems high, other complaints normal, the
 Each policy routes the same stream; `optimal` is the best assignment with hindsight (MILP);
 `foresight` is the adaptive policy with its plan told the traffic ahead instead of forecasting
 it (for comparison only: the part of adaptive's distance to the optimum that is not the
-forecast's).
+forecast's). `--plan` and `--router` run a study: every policy with one of the day plan's
+parameters or one of the router's options set (e.g. `--router stickiness_minutes=0`, what
+keeping a conversation with the person who answered it costs); its results go to a file of
+their own.
 Also: decision time per mention with rosters of 1,000 and 10,000 employees (median).
 """
 
@@ -23,7 +27,8 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -119,10 +124,34 @@ def roster(size: int, daily_budget: float, seed: int = 11) -> list[Employee]:
     return people
 
 
+def traffic(first_day: date | None, days: int) -> tuple[str, list[tuple[Mention, Classification]]]:
+    """The scenarios' stream: ``days`` of airline tweets from ``first_day`` (UTC), by default
+    from the first whole day of the stream; and the first day, as an ISO date."""
+    mentions = list(airline_tweets(AIRLINE))
+    start = min(m.created_at for m in mentions).replace(hour=0, minute=0, second=0) + timedelta(
+        days=1
+    )
+    if first_day is not None:
+        start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    window = [m for m in mentions if start <= m.created_at < start + timedelta(days=days)]
+    return start.date().isoformat(), labeled(window)
+
+
+def staffed(items: list[tuple[Mention, Classification]], days: int) -> dict[str, list[Employee]]:
+    """The roster of each staffing level: its daily budget a multiple of the traffic's minutes."""
+    demand = sum(HANDLING[c.topic] for _, c in items) / days
+    return {name: roster(40, demand * factor) for name, factor in STAFFING.items()}
+
+
 def scenario_report(
-    items: list[tuple[Mention, Classification]], people: list[Employee]
+    items: list[tuple[Mention, Classification]],
+    people: list[Employee],
+    router: Mapping[str, Any] | None = None,
+    optimal_seconds: float = 300.0,
 ) -> dict[str, Any]:
-    best = optimal(items, people, TAXONOMY, time_limit=120)
+    """Every policy (and ``foresight``) against the optimum; ``router`` sets RouterOptions
+    for every policy's run (the optimum has none to set)."""
+    best = optimal(items, people, TAXONOMY, time_limit=optimal_seconds)
     rows: dict[str, Any] = {
         "optimal": Report.of(best.outcomes, people, "optimal", TAXONOMY).data
         | {"upper_bound": round(best.upper_bound, 4), "proven_optimal": best.proven_optimal}
@@ -132,9 +161,8 @@ def scenario_report(
     runs = [(policy, policy, False) for policy in POLICIES] + [("foresight", "adaptive", True)]
     for row_name, policy, foresight in runs:
         started = time.perf_counter()
-        decisions = simulate(
-            items, people, TAXONOMY, RouterOptions(policy=policy), foresight=foresight
-        )
+        options = RouterOptions(policy=policy, **(router or {}))
+        decisions = simulate(items, people, TAXONOMY, options, foresight=foresight)
         report = Report.of(final_outcomes(decisions).values(), people, policy, TAXONOMY).data
         report["seconds"] = round(time.perf_counter() - started, 2)
         rows[row_name] = report
@@ -215,8 +243,26 @@ def main() -> None:
         "DayPlan's NAME (epoch, options, forecast_discount, ...; durations in minutes) set "
         "to VALUE; repeatable; the results go to a file of their own",
     )
+    parser.add_argument(
+        "--router",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a study of the router's options: run every policy with RouterOptions' NAME "
+        "(stickiness_minutes, plan_hold_minutes, wind_down_minutes, escalation_lead, ...) "
+        "set to VALUE; repeatable; the results go to a file of their own",
+    )
+    parser.add_argument(
+        "--optimal-seconds",
+        type=float,
+        default=300.0,
+        help="time limit of the optimum's integer program per scenario; the report says "
+        "whether each optimum was proven (default 300: the under-staffed ones take about two "
+        "minutes on a quiet machine)",
+    )
     args = parser.parse_args()
     study = [plan_parameter(setting) for setting in args.plan]
+    router = dict(router_option(setting) for setting in args.router)
     if not AIRLINE.exists():
         sys.exit(f"the routing report needs {AIRLINE} (the public datasets beside the repository)")
     out = REPO / "benchmarks" / "results"
@@ -225,25 +271,15 @@ def main() -> None:
         timing = report_decision_time(args.quick)
         (out / "routing-decision-time.json").write_text(json.dumps(timing, indent=2))
         return
-    mentions = list(airline_tweets(AIRLINE))
-    start = min(m.created_at for m in mentions).replace(hour=0, minute=0, second=0) + timedelta(
-        days=1
-    )
-    if args.first_day is not None:
-        start = datetime.combine(args.first_day, datetime.min.time(), tzinfo=UTC)
-    window = [m for m in mentions if start <= m.created_at < start + timedelta(days=args.days)]
-    items = labeled(window)
-    demand = sum(HANDLING[c.topic] for _, c in items) / args.days
-    first = start.date().isoformat()
+    first, items = traffic(args.first_day, args.days)
     report: dict[str, Any] = {
         "mentions": len(items),
         "days": args.days,
         "first_day": first,
         "scenarios": {},
     }
-    for name, factor in STAFFING.items():
-        people = roster(40, demand * factor)
-        report["scenarios"][name] = scenario_report(items, people)
+    for name, people in staffed(items, args.days).items():
+        report["scenarios"][name] = scenario_report(items, people, router, args.optimal_seconds)
         print_table(name, report["scenarios"][name])
     if args.only != "value":
         report["decision_microseconds_median"] = report_decision_time(args.quick)
@@ -251,6 +287,9 @@ def main() -> None:
     if study:
         report["plan"] = args.plan
         name = name.replace(".json", "-plan-" + "-".join(sorted(args.plan)) + ".json")
+    if router:
+        report["router"] = args.router
+        name = name.replace(".json", "-router-" + "-".join(sorted(args.router)) + ".json")
     (out / name).write_text(json.dumps(report, indent=2))
 
 
@@ -275,6 +314,23 @@ def plan_parameter(setting: str) -> str:
         wanted = "minutes" if isinstance(current, timedelta) else type(current).__name__
         sys.exit(f"--plan {setting}: {value!r} is not a number ({wanted})")
     return setting
+
+
+def router_option(setting: str) -> tuple[str, float | int]:
+    """One of ``RouterOptions``' numeric options (``NAME=VALUE``) for every policy's run."""
+    name, _, value = setting.partition("=")
+    defaults = RouterOptions()
+    numeric = {
+        f.name: type(default)
+        for f in fields(RouterOptions)
+        if type(default := getattr(defaults, f.name)) in (float, int)
+    }
+    if name not in numeric:
+        sys.exit(f"--router {setting}: not a numeric router option ({', '.join(numeric)})")
+    try:
+        return name, numeric[name](value)
+    except ValueError:
+        sys.exit(f"--router {setting}: {value!r} is not a number ({numeric[name].__name__})")
 
 
 def report_decision_time(quick: bool) -> dict[str, Any]:
