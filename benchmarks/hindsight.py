@@ -40,14 +40,12 @@ from routing.models import Classification, Employee, Mention  # noqa: E402
 from routing.optimal import Option, Relaxation, optimal, relaxation  # noqa: E402
 
 Items = Sequence[tuple[Mention, Classification]]
-Key = tuple[str, date]  # (employee id, local day): one budget
-# Whether an option may be taken (its bid given), and what to book when it is.
-Rule = Callable[[Option, float], bool]
+Rule = Callable[[Option, float], bool]  # whether an option may be taken, given its bid
 
 
 def replay(items: Items, relaxed: Relaxation, rule: Rule, taken: Callable[[Option], None]) -> float:
     """The value of offering each mention at each of its moments in time order: at each, the
-    best bid among those the rule allows and with budget left takes it."""
+    best bid among those the rule allows and with budget left takes it (``taken`` is told)."""
     by_item: dict[int, list[Option]] = defaultdict(list)
     for option in relaxed.options:
         by_item[option.item].append(option)
