@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from connectors.observer import NullObserver
 from connectors.queues import MemoryQueue
 from connectors.status import ConnectorStatus
 from connectors.webhooks import sign
+from tests.factories import free_port
 from tests.listening_fixtures import RecordingObserver, ingestor, queued
 from tests.webhook_payloads import feed_change, generic_mention, meta_body
 from workers.webhook_server import WebhookServer
@@ -53,6 +55,31 @@ def hooks(tmp_path: Path) -> Iterator[Harness]:
     harness = Harness(tmp_path)
     with harness:
         yield harness
+
+
+def test_the_webhook_is_up_in_its_own_health_from_its_first_answer(tmp_path: Path) -> None:
+    # Given a webhook server whose status starts down, started without waiting for it
+    status = ConnectorStatus(["webhook"])
+    ingest = ingestor(MemoryQueue(), tmp_path, NullObserver())
+    port = free_port()
+    server = WebhookServer(create_app(ingest, OPTIONS, status=status), "127.0.0.1", port, status)
+    server.start()
+    try:
+        # When its health is asked from the first moment it answers at all
+        answer = None
+        deadline = time.monotonic() + 10
+        while answer is None:
+            assert time.monotonic() < deadline, "the webhook server did not start"
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.001)
+        # Then that first answer already has the webhook up
+        assert answer.status_code == 200
+        assert answer.json()["down"] == []
+    finally:
+        server.stop()
+        ingest.close()
 
 
 def test_a_generic_batch_is_acknowledged_once_queued(hooks: Harness) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
@@ -16,6 +18,21 @@ __all__ = ["WebhookServer"]
 log = logging.getLogger("mention_router")
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, calling ``on_listening`` as soon as it listens: before it handles
+    any request (nothing yields to the event loop in between), so the health endpoint it
+    serves never answers that the webhook itself is down."""
+
+    def __init__(self, config: uvicorn.Config, on_listening: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_listening = on_listening
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_listening()
+
+
 class WebhookServer:
     """The webhook app served by uvicorn on its own thread."""
 
@@ -23,7 +40,7 @@ class WebhookServer:
 
     def __init__(self, app: FastAPI, host: str, port: int, observer: ConnectorObserver) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
+        self._server = _Uvicorn(config, lambda: observer.state(self.name, True))
         self._host = host
         self._observer = observer
         self._thread: threading.Thread | None = None
@@ -59,7 +76,6 @@ class WebhookServer:
             time.sleep(0.05)
         if self.started:
             log.info("webhook: listening on http://%s:%d", self._host, self.port)
-            self._observer.state(self.name, True)
         return self.started
 
     def stop(self, timeout: float = 10.0) -> None:
