@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -295,42 +295,45 @@ def main() -> None:
 
 def plan_parameter(setting: str) -> str:
     """Set one of ``DayPlan``'s keyword defaults (``NAME=VALUE``) for this run."""
-    name, _, value = setting.partition("=")
     defaults = DayPlan.__init__.__kwdefaults__ or {}
-    settable = [known for known in defaults if known != "hold_slack"]  # the router sets it
-    if name not in settable:
-        sys.exit(
-            f"--plan {setting}: not a day plan parameter this can set "
-            f"({', '.join(settable)}; the hold is routing.plan_hold_minutes)"
-        )
-    current = defaults[name]
-    try:
-        defaults[name] = (
-            timedelta(minutes=float(value))
-            if isinstance(current, timedelta)
-            else type(current)(value)
-        )
-    except ValueError:
-        wanted = "minutes" if isinstance(current, timedelta) else type(current).__name__
-        sys.exit(f"--plan {setting}: {value!r} is not a number ({wanted})")
+    settable = {k: v for k, v in defaults.items() if k != "hold_slack"}  # the router sets it
+    name, value = _setting(
+        "--plan", setting, settable,
+        f"not a day plan parameter this can set ({', '.join(settable)}; the hold is "
+        "routing.plan_hold_minutes)",
+    )  # fmt: skip
+    defaults[name] = value
     return setting
 
 
 def router_option(setting: str) -> tuple[str, float | int]:
-    """One of ``RouterOptions``' numeric options (``NAME=VALUE``) for every policy's run."""
-    name, _, value = setting.partition("=")
-    defaults = RouterOptions()
+    """One of ``RouterOptions``' numeric options (``NAME=VALUE``) for every policy's run, of
+    its declared type (``stickiness_minutes`` is a float, though its default is written 1440)."""
+    defaults, declared = RouterOptions(), get_type_hints(RouterOptions)
     numeric = {
-        f.name: type(default)
+        f.name: declared[f.name](getattr(defaults, f.name))
         for f in fields(RouterOptions)
-        if type(default := getattr(defaults, f.name)) in (float, int)
+        if declared[f.name] in (float, int)
     }
-    if name not in numeric:
-        sys.exit(f"--router {setting}: not a numeric router option ({', '.join(numeric)})")
+    return _setting(
+        "--router", setting, numeric, f"not a numeric router option ({', '.join(numeric)})"
+    )
+
+
+def _setting(flag: str, setting: str, current: Mapping[str, Any], unknown: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` for one of ``current``'s names, VALUE of the type of its current value
+    (minutes for a duration); a clear exit for an unknown name or a value that is no number."""
+    name, _, value = setting.partition("=")
+    if name not in current:
+        sys.exit(f"{flag} {setting}: {unknown}")
+    duration = isinstance(current[name], timedelta)
+    kind = float if duration else type(current[name])
     try:
-        return name, numeric[name](value)
+        number = kind(value)
     except ValueError:
-        sys.exit(f"--router {setting}: {value!r} is not a number ({numeric[name].__name__})")
+        wanted = "minutes" if duration else kind.__name__
+        sys.exit(f"{flag} {setting}: {value!r} is not a number ({wanted})")
+    return name, timedelta(minutes=number) if duration else number
 
 
 def report_decision_time(quick: bool) -> dict[str, Any]:
